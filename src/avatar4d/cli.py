@@ -1,0 +1,54 @@
+"""The ``avatar4d`` entry point: parse the subcommand, run it, report errors in one line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Union
+
+import tyro
+
+from avatar4d.commands.asset_info import AssetCommand
+from avatar4d.commands.check import CheckCommand
+from avatar4d.commands.demo import DemoCommand
+from avatar4d.commands.grid import GridCommand
+from avatar4d.commands.pose import PoseCommand
+from avatar4d.errors import InputError
+
+Command = Union[  # noqa: UP007 (tyro reads the Union)
+    Annotated[DemoCommand, tyro.conf.subcommand("demo")],
+    Annotated[AssetCommand, tyro.conf.subcommand("asset")],
+    Annotated[PoseCommand, tyro.conf.subcommand("pose")],
+    Annotated[GridCommand, tyro.conf.subcommand("grid")],
+    Annotated[CheckCommand, tyro.conf.subcommand("check")],
+]
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; bad input exits 2 with one line (a traceback only with --debug)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    command = tyro.cli(
+        Command,
+        args=args,
+        prog="avatar4d",
+        description="Animated character -> balanced camera x time grid -> 4D Gaussian avatar. "
+        "Add --debug to any command for a full traceback on errors.",
+        config=(tyro.conf.OmitSubcommandPrefixes,),
+    )
+    try:
+        return int(command.run() or 0)
+    except InputError as error:
+        if debug:
+            raise
+        print(f"avatar4d: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("avatar4d: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

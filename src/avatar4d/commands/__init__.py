@@ -1,0 +1,1 @@
+"""One dataclass per subcommand: its options (parsed by tyro) and a run() method."""

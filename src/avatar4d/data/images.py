@@ -1,0 +1,64 @@
+"""Image access for dataset frames: header-only size reads and RGBA decoding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from avatar4d.errors import InputError
+
+if TYPE_CHECKING:
+    from avatar4d.data.dataset import Frame
+
+# Refused before decoding: no dataset image is this large, and decoding one would exhaust memory.
+MAX_IMAGE_SIDE = 32768
+
+
+def _open(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(path)
+    except FileNotFoundError:
+        raise InputError(path, "image file not found") from None
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
+        raise InputError(path, f"not a readable image ({error})") from None
+
+
+def _check_side_lengths(path: Path, width: int, height: int) -> None:
+    if not (0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE):
+        raise InputError(path, f"image size {width}x{height} is outside 1..{MAX_IMAGE_SIDE} pixels")
+
+
+def read_image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the image header; the pixels are not decoded."""
+    with _open(path) as image:
+        width, height = image.size
+    _check_side_lengths(path, width, height)
+    return width, height
+
+
+def image_has_alpha(path: Path) -> bool:
+    """Whether the file stores transparency (RGBA, LA, or a palette with a transparent entry)."""
+    with _open(path) as image:
+        return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def load_image_rgba_file(path: Path) -> np.ndarray:
+    """Decode an image as (H, W, 4) uint8; images without alpha get alpha 255."""
+    from PIL import Image
+
+    with _open(path) as image:
+        _check_side_lengths(path, *image.size)
+        try:
+            rgba = image.convert("RGBA")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            raise InputError(path, f"cannot decode image ({error})") from None
+    return np.asarray(rgba, dtype=np.uint8)
+
+
+def load_image_rgba(frame: Frame) -> np.ndarray:
+    """The frame's image as (H, W, 4) uint8, straight alpha (RGB images get alpha 255)."""
+    return load_image_rgba_file(frame.image_path)
