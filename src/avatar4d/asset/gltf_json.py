@@ -1,4 +1,4 @@
-"""Validated reads from the glTF JSON document: wrong types and dangling indices become InputErrors."""
+"""Validated reads from the glTF JSON: wrong types and dangling indices become InputErrors."""
 
 from __future__ import annotations
 
@@ -94,6 +94,4 @@ class GltfJson:
 
 
 def _is_finite_number(value: object) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

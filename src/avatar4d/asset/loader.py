@@ -1,38 +1,204 @@
-"""Public entry point of the glTF half: ``load_asset(path) -> Asset`` (work in progress)."""
+"""Public entry point of the glTF half: ``load_asset(path) -> Asset``, posed at any clip time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from avatar4d.asset.posed_mesh import PosedMesh
+from avatar4d.asset.accessors import Accessors
+from avatar4d.asset.animation import Clip, read_clips
+from avatar4d.asset.bounds import bounding_sphere_over_time
+from avatar4d.asset.buffers import load_buffers
+from avatar4d.asset.clip_sampler import ClipSampler
+from avatar4d.asset.extensions import check_required_extensions
+from avatar4d.asset.gltf_file import read_gltf_file
+from avatar4d.asset.images import Images
+from avatar4d.asset.info import AssetSummary, build_summary
+from avatar4d.asset.materials import read_materials
+from avatar4d.asset.posed_mesh import PosedMesh, PosedPart
+from avatar4d.asset.posing import DrawItem, PlacedPrimitive, morph_weights, place
+from avatar4d.asset.primitives import MeshData, MeshPrimitive, read_meshes
+from avatar4d.asset.scene_graph import NodePose, SceneGraph, read_scene_graph
+from avatar4d.asset.skinning import Skin, read_skins
+from avatar4d.errors import InputError
 
-
-@dataclass(frozen=True)
-class Clip:
-    name: str
-    duration: float  # seconds
-
-
-class Asset:
-    path: Path
-    sha256: str
-    clips: list[Clip]
-
-    def find_clip(self, name: str) -> Clip:
-        raise NotImplementedError
-
-    def pose(self, clip: str | None, seconds: float) -> PosedMesh:
-        raise NotImplementedError
-
-    def clip_bounds(self, clip: str | None, samples: int = 120) -> tuple[np.ndarray, float]:
-        raise NotImplementedError
-
-    def summary(self):
-        raise NotImplementedError
+__all__ = ["Asset", "AssetSummary", "Clip", "load_asset"]
 
 
 def load_asset(path: str | Path) -> Asset:
-    raise NotImplementedError("the glTF loader is being written")
+    """Read and validate a .glb / .gltf file; every problem with it raises one InputError."""
+    gltf = read_gltf_file(path)
+    doc = gltf.json
+    check_required_extensions(doc)
+    accessors = Accessors(doc, load_buffers(gltf))
+    images = Images(gltf, accessors)
+    meshes = read_meshes(doc, accessors, read_materials(doc, images))
+    graph = read_scene_graph(doc)
+    skins = read_skins(doc, accessors, graph.node_count)
+    clips = read_clips(doc, accessors, graph.node_count)
+    asset = Asset(Path(path), gltf.sha256, graph, meshes, skins, clips, images)
+    asset.generator = str(doc.document["asset"].get("generator", ""))
+    return asset
+
+
+class Asset:
+    """An animated glTF character: its clips, and its mesh posed at any instant of any clip."""
+
+    def __init__(
+        self,
+        path: Path,
+        sha256: str,
+        graph: SceneGraph,
+        meshes: list[MeshData],
+        skins: list[Skin],
+        clips: list[Clip],
+        images: Images,
+    ) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.clips = clips
+        self.generator = ""  # asset.generator from the file
+        self._graph = graph
+        self._meshes = meshes
+        self._skins = skins
+        self._images = images
+        self._draw_items = _draw_items(graph, meshes, skins, str(path))
+        self._samplers: dict[str, ClipSampler] = {}
+        self._bounds_cache: dict[tuple[str | None, int], tuple[np.ndarray, float]] = {}
+
+    def find_clip(self, name: str) -> Clip:
+        for clip in self.clips:
+            if clip.name == name:
+                return clip
+        available = ", ".join(f"{c.name} ({c.duration:.2f} s)" for c in self.clips) or "none"
+        raise InputError(
+            self.path, f'clip "{name}" not found in {self.path.name}; clips: {available}'
+        )
+
+    def pose(self, clip: str | None, seconds: float) -> PosedMesh:
+        """World-space mesh at ``seconds`` into ``clip`` (None: the rest pose, time ignored).
+
+        Times outside [0, duration] hold the first / last keyframe.
+        """
+        parts = [
+            PosedPart(
+                positions=placed.positions,
+                normals=placed.normals,
+                uvs=primitive.uvs,
+                colors=primitive.colors,
+                indices=placed.triangles,
+                material=primitive.material,
+                mesh_name=primitive.mesh_name,
+                primitive_index=primitive.primitive_index,
+                node_index=item.node,
+                mesh_index=primitive.mesh_index,
+            )
+            for item, primitive, placed in self._placed(clip, seconds, with_normals=True)
+        ]
+        return PosedMesh(parts)
+
+    def clip_bounds(self, clip: str | None, samples: int = 120) -> tuple[np.ndarray, float]:
+        """Bounding sphere (center (3,), radius) of every posed vertex over the clip, sampled at
+        ``samples`` times spread evenly over [0, duration], both ends included."""
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise InputError(self.path, f"bounds need at least 1 sample, got {samples!r}")
+        key = (clip, samples)
+        if key not in self._bounds_cache:
+            duration = 0.0 if clip is None else self.find_clip(clip).duration
+            times = [0.0] if duration == 0.0 else np.linspace(0.0, duration, samples).tolist()
+            center, radius = bounding_sphere_over_time(lambda t: self._positions(clip, t), times)
+            self._bounds_cache[key] = (center.astype(np.float64), float(radius))
+        center, radius = self._bounds_cache[key]
+        return center.copy(), radius
+
+    def summary(self, clips: list[str] | None = None, bounds_samples: int = 120) -> AssetSummary:
+        """What the file holds; bounds for every clip, or only for the clips named."""
+        chosen = self.clips if clips is None else [self.find_clip(name) for name in clips]
+        bounds = {c.name: self.clip_bounds(c.name, bounds_samples) for c in chosen}
+        return build_summary(
+            self.path,
+            self.sha256,
+            self.generator,
+            self.clips,
+            bounds,
+            self.clip_bounds(None),
+            self._graph,
+            self._meshes,
+            self._skins,
+            self._images,
+            self._draw_items,
+        )
+
+    def _positions(self, clip: str | None, seconds: float) -> np.ndarray:
+        """All posed vertex positions (no normals): the fast path for bounds."""
+        chunks = [np.zeros((0, 3), np.float32)]
+        chunks += [p.positions for _, _, p in self._placed(clip, seconds, with_normals=False)]
+        return np.concatenate(chunks)
+
+    def _placed(
+        self, clip: str | None, seconds: float, with_normals: bool
+    ) -> Iterator[tuple[DrawItem, MeshPrimitive, PlacedPrimitive]]:
+        """Every drawn primitive in node order, placed in world space at this instant."""
+        node_pose = self._node_pose(clip, seconds)
+        world = self._graph.world_matrices(node_pose)
+        joint_matrices = [skin.joint_matrices(world) for skin in self._skins]
+        for item in self._draw_items:
+            weights = self._weights(item, node_pose)
+            skin_matrices = None if item.skin_index is None else joint_matrices[item.skin_index]
+            for primitive in item.mesh.primitives:
+                placed = place(primitive, world[item.node], skin_matrices, weights, with_normals)
+                yield item, primitive, placed
+
+    def _node_pose(self, clip: str | None, seconds: float) -> NodePose:
+        if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+            raise InputError(self.path, f"time {seconds!r} is not a finite number of seconds")
+        node_pose = self._graph.rest_pose()
+        if clip is None:
+            return node_pose
+        sampler = self._samplers.get(clip)
+        if sampler is None:
+            sampler = self._samplers[clip] = ClipSampler(self.find_clip(clip))
+        for group in sampler.sample(float(seconds)):
+            if group.path == "weights":
+                for node, weights in zip(group.nodes, group.values, strict=True):
+                    node_pose.weights[int(node)] = weights.astype(np.float32)
+                continue
+            getattr(node_pose, _POSE_FIELDS[group.path])[group.nodes] = group.values
+            node_pose.trs_animated[group.nodes] = True
+        return node_pose
+
+    def _weights(self, item: DrawItem, node_pose: NodePose) -> np.ndarray:
+        return morph_weights(
+            item, node_pose.weights.get(item.node), self._graph.node_weights.get(item.node)
+        )
+
+
+_POSE_FIELDS = {"translation": "translations", "rotation": "rotations", "scale": "scales"}
+
+
+def _draw_items(
+    graph: SceneGraph, meshes: list[MeshData], skins: list[Skin], where: str
+) -> list[DrawItem]:
+    """Mesh instances in scene order; each skinned primitive's joints checked against its skin."""
+    items = []
+    for node in graph.scene_order:
+        mesh_index = graph.node_mesh[node]
+        if mesh_index is None:
+            continue
+        skin_index = graph.node_skin[node]
+        mesh = meshes[mesh_index]
+        for primitive in mesh.primitives:
+            if skin_index is not None and primitive.joints is not None and primitive.joints.size:
+                skin = skins[skin_index]
+                highest = int(primitive.joints.max())
+                if highest >= len(skin.joints):
+                    raise InputError(
+                        where,
+                        f"mesh '{mesh.name}' primitive {primitive.primitive_index}: JOINTS refers "
+                        f"to joint {highest}, skin '{skin.name}' has {len(skin.joints)}",
+                    )
+        items.append(DrawItem(node, mesh, skin_index))
+    return items

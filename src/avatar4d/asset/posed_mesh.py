@@ -35,6 +35,8 @@ class PosedPart:
     material: Material
     mesh_name: str = ""
     primitive_index: int = 0
+    node_index: int = -1  # glTF node that instances the mesh
+    mesh_index: int = -1  # glTF mesh the primitive belongs to
 
 
 @dataclass(frozen=True)

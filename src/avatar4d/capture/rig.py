@@ -10,82 +10,23 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from avatar4d.capture.camera import Camera
+from avatar4d.capture.rig_settings import RigSettings
 from avatar4d.errors import InputError
 
+__all__ = [
+    "RigSettings",
+    "build_rig",
+    "camera_distance",
+    "look_at_c2w",
+    "orbit_camera",
+    "orbit_direction",
+]
+
 WORLD_UP = np.array([0.0, 1.0, 0.0])
-MAX_ABS_ELEVATION_DEG = 89.0  # at +-90 deg the look-at frame with +Y up is undefined
-
-
-@dataclass(frozen=True)
-class RigSettings:
-    """Everything that defines a camera x time grid; the defaults are Grid-24x60."""
-
-    train_azimuths_deg: tuple[float, ...] = tuple(45.0 * k for k in range(8))
-    train_elevations_deg: tuple[float, ...] = (-10.0, 15.0, 40.0)
-    novel_azimuths_deg: tuple[float, ...] = tuple(22.5 + 45.0 * k for k in range(8))
-    # Cycled over the novel azimuths: novel camera k uses elevation k % len (0, 25, 0, 25, ...).
-    novel_elevations_deg: tuple[float, ...] = (0.0, 25.0)
-    fov_y_deg: float = 40.0
-    sphere_fraction: float = 0.8
-    train_times: int = 60
-    novel_times: int = 12
-    width: int = 512
-    height: int = 512
-    samples: int = 4
-
-    @property
-    def train_camera_count(self) -> int:
-        return len(self.train_azimuths_deg) * len(self.train_elevations_deg)
-
-    @property
-    def novel_camera_count(self) -> int:
-        return len(self.novel_azimuths_deg)
-
-    def novel_elevations_per_camera(self) -> list[float]:
-        """One elevation per novel azimuth (the configured list, cycled)."""
-        elevations = self.novel_elevations_deg
-        return [float(elevations[k % len(elevations)]) for k in range(self.novel_camera_count)]
-
-    def validate(self) -> None:
-        """Raise InputError on settings that cannot make a sensible grid."""
-        where = "grid settings"
-        if not self.train_azimuths_deg or not self.train_elevations_deg:
-            raise InputError(where, "need at least one train azimuth and one train elevation")
-        if not self.novel_azimuths_deg or not self.novel_elevations_deg:
-            raise InputError(where, "need at least one novel azimuth and one novel elevation")
-        all_elevations = (
-            *self.train_elevations_deg,
-            *self.novel_elevations_deg,
-        )
-        for elevation in all_elevations:
-            if not abs(elevation) <= MAX_ABS_ELEVATION_DEG:
-                raise InputError(
-                    where,
-                    f"elevation {elevation} deg is outside "
-                    f"[-{MAX_ABS_ELEVATION_DEG:g}, {MAX_ABS_ELEVATION_DEG:g}]",
-                )
-        if not 1.0 <= self.fov_y_deg <= 170.0:
-            raise InputError(where, f"fov_y {self.fov_y_deg} deg is outside [1, 170]")
-        if not 0.0 < self.sphere_fraction <= 1.0:
-            raise InputError(where, f"sphere fraction {self.sphere_fraction} is outside (0, 1]")
-        if self.train_times < 1 or self.novel_times < 1:
-            raise InputError(where, "train and novel time counts must be at least 1")
-        if self.novel_times > self.train_times:
-            raise InputError(
-                where,
-                f"{self.novel_times} novel times cannot all lie half-way between "
-                f"{self.train_times} train times; use at most {self.train_times}",
-            )
-        if self.samples < 1:
-            raise InputError(where, f"samples must be at least 1, got {self.samples}")
-        for name, size in (("width", self.width), ("height", self.height)):
-            if not 8 <= size <= 8192:
-                raise InputError(where, f"image {name} {size} is outside [8, 8192]")
 
 
 def camera_distance(radius: float, fov_y_deg: float, sphere_fraction: float) -> float:

@@ -23,7 +23,9 @@ def _open(path: Path):
         return Image.open(path)
     except FileNotFoundError:
         raise InputError(path, "image file not found") from None
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
+    except UnidentifiedImageError:
+        raise InputError(path, "not a readable image (unknown or corrupt format)") from None
+    except (Image.DecompressionBombError, OSError, SyntaxError) as error:
         raise InputError(path, f"not a readable image ({error})") from None
 
 
@@ -40,23 +42,27 @@ def read_image_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def image_has_alpha(path: Path) -> bool:
-    """Whether the file stores transparency (RGBA, LA, or a palette with a transparent entry)."""
-    with _open(path) as image:
-        return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+def _stores_alpha(image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
-def load_image_rgba_file(path: Path) -> np.ndarray:
-    """Decode an image as (H, W, 4) uint8; images without alpha get alpha 255."""
+def decode_rgba(path: Path) -> tuple[np.ndarray, bool]:
+    """(H, W, 4) uint8 pixels and whether the file stores alpha (if not, alpha is 255)."""
     from PIL import Image
 
     with _open(path) as image:
         _check_side_lengths(path, *image.size)
+        has_alpha = _stores_alpha(image)
         try:
             rgba = image.convert("RGBA")
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
             raise InputError(path, f"cannot decode image ({error})") from None
-    return np.asarray(rgba, dtype=np.uint8)
+    return np.asarray(rgba, dtype=np.uint8), has_alpha
+
+
+def load_image_rgba_file(path: Path) -> np.ndarray:
+    """Decode an image as (H, W, 4) uint8; images without alpha get alpha 255."""
+    return decode_rgba(path)[0]
 
 
 def load_image_rgba(frame: Frame) -> np.ndarray:

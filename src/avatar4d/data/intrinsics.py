@@ -58,7 +58,9 @@ def _side(keys: Mapping[str, object], name: str) -> int | None:
     if value is None:
         return None
     if value != int(value) or value > MAX_IMAGE_SIDE:
-        raise IntrinsicsProblem(f"{name} must be a whole number of pixels up to {MAX_IMAGE_SIDE}, got {value}")
+        raise IntrinsicsProblem(
+            f"{name} must be a whole number of pixels up to {MAX_IMAGE_SIDE}, got {value}"
+        )
     return int(value)
 
 
@@ -76,7 +78,8 @@ def resolve_intrinsics(
         height = header_height if height is None else height
 
     fl_x, fl_y = _positive(keys, "fl_x"), _positive(keys, "fl_y")
-    angle_x, angle_y = _field_of_view(keys, "camera_angle_x"), _field_of_view(keys, "camera_angle_y")
+    angle_x = _field_of_view(keys, "camera_angle_x")
+    angle_y = _field_of_view(keys, "camera_angle_y")
     if fl_x is None and angle_x is not None:
         fl_x = 0.5 * width / math.tan(0.5 * angle_x)
     if fl_y is None and angle_y is not None:

@@ -1,1 +1,1 @@
-
+"""Evaluation: image metrics on white, bootstrap confidence intervals, reports and gates."""

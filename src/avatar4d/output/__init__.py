@@ -1,1 +1,1 @@
-
+"""Outputs: camera paths, time mappings, MP4 / PNG sequences, 3DGS PLY export."""

@@ -1,1 +1,1 @@
-
+"""Training: the loop, losses, densification, checkpoints and resume, the run folder."""

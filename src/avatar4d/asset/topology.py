@@ -1,0 +1,55 @@
+"""Triangle lists from glTF primitive modes, and area-weighted vertex normals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+POINTS, LINES, LINE_LOOP, LINE_STRIP, TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN = range(7)
+TRIANGLE_MODES = (TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN)
+
+
+def triangles_from_mode(indices: np.ndarray, mode: int) -> np.ndarray:
+    """(T, 3) uint32 corners for TRIANGLES / TRIANGLE_STRIP / TRIANGLE_FAN index lists.
+
+    Strips and fans keep the winding of their first triangle, as the glTF specification
+    defines them; degenerate strip triangles (used as restarts) are dropped.
+    """
+    indices = indices.astype(np.uint32, copy=False)
+    if mode == TRIANGLES:
+        return indices[: len(indices) // 3 * 3].reshape(-1, 3)
+    count = max(len(indices) - 2, 0)
+    i = np.arange(count)
+    if mode == TRIANGLE_STRIP:
+        odd = i % 2
+        triangles = np.stack([indices[i], indices[i + 1 + odd], indices[i + 2 - odd]], axis=1)
+        degenerate = (
+            (triangles[:, 0] == triangles[:, 1])
+            | (triangles[:, 1] == triangles[:, 2])
+            | (triangles[:, 0] == triangles[:, 2])
+        )
+        return np.ascontiguousarray(triangles[~degenerate])
+    if mode == TRIANGLE_FAN:
+        first = np.full(count, indices[0] if len(indices) else 0, np.uint32)
+        return np.stack([indices[i + 1], indices[i + 2], first], axis=1)
+    raise ValueError(f"not a triangle mode: {mode}")
+
+
+def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Unit normals per vertex: the sum of adjacent face normals weighted by face area."""
+    corners = positions[triangles.astype(np.int64)]
+    face = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # |face| = 2 area
+    flat = triangles.reshape(-1).astype(np.int64)  # corner order matches np.repeat(face, 3)
+    normals = np.stack(
+        [
+            np.bincount(flat, weights=np.repeat(face[:, axis], 3), minlength=len(positions))
+            for axis in range(3)
+        ],
+        axis=1,
+    )
+    return normalize_rows(normals)
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Unit-length rows as float32; zero rows stay zero."""
+    lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(lengths, 1e-20)).astype(np.float32)

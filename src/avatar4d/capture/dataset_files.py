@@ -1,0 +1,95 @@
+"""The JSON files of a grid dataset, exactly as docs/dataset_format.md lays them out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from avatar4d import __version__
+from avatar4d.capture.grid_plan import GridPlan, PlannedFrame
+from avatar4d.capture.rig import RigSettings
+
+FORMAT_NAME = "avatar4d-grid"
+FORMAT_VERSION = 1
+
+
+def frame_entry(frame: PlannedFrame) -> dict:
+    camera = frame.camera
+    entry: dict = {
+        "file_path": frame.file_path,
+        "transform_matrix": (np.asarray(camera.c2w, dtype=np.float64) + 0.0).tolist(),  # no -0.0
+        "time": float(frame.time),
+        "camera_index": int(camera.index),
+        "time_index": int(frame.time_index),
+    }
+    if frame.subset is not None:
+        entry["subset"] = frame.subset
+    entry.update(
+        w=int(camera.width),
+        h=int(camera.height),
+        fl_x=float(camera.fl_x),
+        fl_y=float(camera.fl_y),
+        cx=float(camera.cx),
+        cy=float(camera.cy),
+    )
+    return entry
+
+
+def transforms_document(frames: list[PlannedFrame], camera_angle_x: float) -> dict:
+    return {"camera_angle_x": float(camera_angle_x), "frames": [frame_entry(f) for f in frames]}
+
+
+def transforms_documents(plan: GridPlan) -> dict[str, dict]:
+    """``transforms_<split>.json`` contents by split name."""
+    camera_angle_x = plan.train[0].camera.camera_angle_x
+    return {
+        split: transforms_document(frames, camera_angle_x)
+        for split, frames in (("train", plan.train), ("val", plan.val), ("test", plan.test))
+    }
+
+
+def scene_document(
+    *,
+    source_file: Path,
+    source_sha256: str,
+    clip: str,
+    clip_duration_s: float,
+    settings: RigSettings,
+    center: np.ndarray,
+    radius: float,
+    camera_distance: float,
+) -> dict:
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "software": {"name": "avatar4d", "version": __version__},
+        "source": {
+            "file": Path(source_file).name,
+            "sha256": source_sha256,
+            "clip": clip,
+            "clip_duration_s": float(clip_duration_s),
+        },
+        "grid": {
+            "train_azimuths_deg": [float(a) for a in settings.train_azimuths_deg],
+            "train_elevations_deg": [float(e) for e in settings.train_elevations_deg],
+            "novel_azimuths_deg": [float(a) for a in settings.novel_azimuths_deg],
+            # One per novel camera (the configured list cycled), so that cameras pair up.
+            "novel_elevations_deg": settings.novel_elevations_per_camera(),
+            "fov_y_deg": float(settings.fov_y_deg),
+            "sphere_fraction": float(settings.sphere_fraction),
+            "train_times": int(settings.train_times),
+            "novel_times": int(settings.novel_times),
+            "width": int(settings.width),
+            "height": int(settings.height),
+            "samples": int(settings.samples),
+        },
+        "bounds": {"center": [float(x) for x in center], "radius": float(radius)},
+        "camera_distance": float(camera_distance),
+        "image": {"background": "transparent", "alpha": "straight", "composite_on": "white"},
+    }
+
+
+def write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,191 @@
+"""Render an animated asset into a camera x time grid dataset (docs/dataset_format.md)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from avatar4d.asset.posed_mesh import PosedMesh
+from avatar4d.capture.dataset_files import scene_document, transforms_documents, write_json
+from avatar4d.capture.grid_plan import GridPlan, novel_times, plan_grid, train_times
+from avatar4d.capture.rig import RigSettings, build_rig, camera_distance
+from avatar4d.capture.staged_folder import staged_output_folder
+
+PNG_COMPRESS_LEVEL = 1  # a little larger than level 6, several times faster to write
+MAX_PENDING_WRITES = 8  # PNG encoding overlaps with rendering in one worker thread
+
+
+class ClipLike(Protocol):
+    name: str
+    duration: float
+
+
+class AssetLike(Protocol):
+    """What the writer needs from ``avatar4d.asset.loader.Asset``."""
+
+    path: Path
+    sha256: str
+
+    def find_clip(self, name: str) -> ClipLike: ...
+    def pose(self, clip: str | None, seconds: float) -> PosedMesh: ...
+    def clip_bounds(self, clip: str | None, samples: int = 120) -> tuple[np.ndarray, float]: ...
+
+
+@dataclass(frozen=True)
+class GridSummary:
+    out_dir: Path
+    images: int  # PNG files written (train + test)
+    train_images: int
+    test_images: int
+    val_frames: int  # test frames listed again in transforms_val.json
+    poses: int
+    seconds: float  # wall-clock of the whole run, loading included
+    render_seconds: float  # posing, rendering and writing the images
+    center: tuple[float, float, float]
+    radius: float
+    camera_distance: float
+    antialiasing: str  # msaa | supersampling | none
+    gl_renderer: str
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.render_seconds if self.render_seconds > 0 else 0.0
+
+
+def write_grid(
+    asset_path: Path,
+    clip: str,
+    out_dir: Path,
+    settings: RigSettings | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> GridSummary:
+    """Load ``asset_path`` and write the grid dataset of ``clip`` into ``out_dir``."""
+    from avatar4d.asset.loader import load_asset
+
+    started = time.perf_counter()
+    settings = settings or RigSettings()
+    settings.validate()
+    asset = load_asset(asset_path)
+    return write_grid_for_asset(asset, clip, out_dir, settings, force, progress, started)
+
+
+def write_grid_for_asset(
+    asset: AssetLike,
+    clip: str,
+    out_dir: Path,
+    settings: RigSettings | None = None,
+    force: bool = False,
+    progress: bool = True,
+    started: float | None = None,
+) -> GridSummary:
+    started = time.perf_counter() if started is None else started
+    settings = settings or RigSettings()
+    settings.validate()
+    out_dir = Path(out_dir)
+    source = Path(asset.path)
+    found_clip = asset.find_clip(clip)
+    with staged_output_folder(out_dir, force, protected=source) as staging:
+        center, radius = dataset_bounds(asset, found_clip, settings)
+        train_cameras, novel_cameras = build_rig(settings, center, radius)
+        plan = plan_grid(train_cameras, novel_cameras, settings.train_times, settings.novel_times)
+        distance = camera_distance(radius, settings.fov_y_deg, settings.sphere_fraction)
+        for split, document in transforms_documents(plan).items():
+            write_json(staging / f"transforms_{split}.json", document)
+        scene = scene_document(
+            source_file=source,
+            source_sha256=asset.sha256,
+            clip=found_clip.name,
+            clip_duration_s=found_clip.duration,
+            settings=settings,
+            center=center,
+            radius=radius,
+            camera_distance=distance,
+        )
+        render_started = time.perf_counter()
+        antialiasing, gl_renderer = _render_images(
+            asset, found_clip, plan, settings, staging, progress
+        )
+        render_seconds = time.perf_counter() - render_started
+        # scene.json last: its presence marks a complete dataset (see staged_folder).
+        write_json(staging / "scene.json", scene)
+    return GridSummary(
+        out_dir=out_dir,
+        images=plan.image_count,
+        train_images=len(plan.train),
+        test_images=len(plan.test),
+        val_frames=len(plan.val),
+        poses=len(plan.frames_by_time_index()),
+        seconds=time.perf_counter() - started,
+        render_seconds=render_seconds,
+        center=(float(center[0]), float(center[1]), float(center[2])),
+        radius=radius,
+        camera_distance=distance,
+        antialiasing=antialiasing,
+        gl_renderer=gl_renderer,
+    )
+
+
+def dataset_bounds(
+    asset: AssetLike, clip: ClipLike, settings: RigSettings
+) -> tuple[np.ndarray, float]:
+    """The clip's bounding sphere, grown (same centre) to hold the pose at every dataset time."""
+    center, radius = asset.clip_bounds(clip.name)
+    center = np.asarray(center, dtype=np.float64).reshape(3)
+    radius = float(radius)
+    for t in train_times(settings.train_times) + novel_times(
+        settings.train_times, settings.novel_times
+    ):
+        positions = asset.pose(clip.name, t * clip.duration).all_positions()
+        if len(positions):
+            radius = max(radius, float(np.linalg.norm(positions - center, axis=1).max()))
+    return center, radius
+
+
+def _render_images(
+    asset: AssetLike,
+    clip: ClipLike,
+    plan: GridPlan,
+    settings: RigSettings,
+    staging: Path,
+    show_progress: bool,
+) -> tuple[str, str]:
+    from avatar4d.capture.gl_renderer import GroundTruthRenderer
+    from avatar4d.capture.progress import image_progress
+
+    for folder in {Path(frame.file_path).parent for frame in plan.train + plan.test}:
+        (staging / folder).mkdir(parents=True, exist_ok=True)
+    pending: deque[Future[None]] = deque()
+    renderer = GroundTruthRenderer(settings.width, settings.height, settings.samples)
+    try:
+        with (
+            ThreadPoolExecutor(max_workers=1) as png_writer,
+            image_progress(plan.image_count, show_progress) as advance,
+        ):
+            for time_index, frames in plan.frames_by_time_index().items():
+                mesh = asset.pose(clip.name, plan.time_of(time_index) * clip.duration)
+                for frame in frames:
+                    rgba = renderer.render(mesh, frame.camera)
+                    path = staging / f"{frame.file_path}.png"
+                    pending.append(png_writer.submit(_save_png, rgba, path))
+                    while len(pending) > MAX_PENDING_WRITES:
+                        pending.popleft().result()
+                        advance()
+            while pending:
+                pending.popleft().result()
+                advance()
+        return renderer.antialiasing, renderer.gl_renderer_name
+    finally:
+        renderer.release()
+
+
+def _save_png(rgba: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(rgba).save(path, format="PNG", compress_level=PNG_COMPRESS_LEVEL)

@@ -1,0 +1,45 @@
+"""A rich progress bar for image rendering: images done / total and images per second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+
+class ImagesPerSecondColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-- img/s" if speed is None else f"{speed:.1f} img/s", style="cyan")
+
+
+@contextmanager
+def image_progress(total: int, enabled: bool = True) -> Iterator[Callable[[], None]]:
+    """Yield ``advance()``, to call once per finished image; silent when not ``enabled``."""
+    if not enabled:
+        yield lambda: None
+        return
+    columns = (
+        TextColumn("rendering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        ImagesPerSecondColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("images", total=total)
+        yield lambda: progress.advance(task)

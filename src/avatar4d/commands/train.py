@@ -1,0 +1,119 @@
+"""``avatar4d train``: fit a 4D Gaussian avatar to a dataset, into a run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import tyro
+
+from avatar4d.errors import InputError
+from avatar4d.train.config import TrainConfig
+from avatar4d.train.device import resolve_device
+from avatar4d.train.run_folder import read_run_record
+from avatar4d.train.trainer import TrainingDiverged, TrainResult, train
+
+EXIT_DIVERGED = 1
+# Settings a resumed run may change: they do not alter what the model learns.
+SESSION_SETTINGS = (
+    "steps",
+    "device",
+    "val_every",
+    "val_images",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "log_every",
+)
+
+
+def changed_settings(config: TrainConfig) -> dict[str, object]:
+    """Settings given on the command line (those that differ from TrainConfig's defaults)."""
+    defaults = TrainConfig()
+    return {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if getattr(config, f.name) != getattr(defaults, f.name)
+    }
+
+
+def option_name(setting: str) -> str:
+    return "--" + setting.replace("_", "-")
+
+
+@dataclass
+class TrainCommand:
+    """Train a 4D Gaussian avatar on a D-NeRF-style dataset (an avatar4d grid or any D-NeRF set).
+
+    Writes RUN/config.yml and RUN/checkpoints/step_XXXXXX.{safetensors,json} (the newest two);
+    --resume continues an interrupted run exactly where its newest checkpoint left off. The
+    settings below start from a preset (--preset) and any option you give overrides it.
+    """
+
+    data: Annotated[Path, tyro.conf.Positional, tyro.conf.arg(metavar="DATA")]
+    """Dataset folder: transforms_train.json (+ val/test), RGBA images, optional scene.json."""
+    out: Annotated[Path, tyro.conf.arg(metavar="RUN")]
+    """Run folder to write (config.yml, checkpoints/)."""
+    resume: bool = False
+    """Continue the run in --out from its newest checkpoint (its config.yml is used)."""
+    force: bool = False
+    """Replace an existing run folder (only its config.yml, checkpoints/ and tensorboard/)."""
+    preset: Literal["auto", "cpu", "gpu"] = "auto"
+    """Starting point for the settings: cpu (small, minutes), gpu (bigger); auto picks by device."""
+    tensorboard: bool = False
+    """Also log loss, Gaussian count and validation PSNR to RUN/tensorboard (needs tensorboard)."""
+    quiet: bool = False
+    """No progress bars; only the final summary."""
+    config: tyro.conf.OmitArgPrefixes[TrainConfig] = field(default_factory=TrainConfig)
+    """Training settings."""
+
+    def resolved_config(self) -> TrainConfig | None:
+        """The settings to train with (None on resume: the run's own, plus session changes)."""
+        changed = changed_settings(self.config)
+        if self.resume:
+            record = read_run_record(self.out)
+            fixed = sorted(set(changed) - set(SESSION_SETTINGS))
+            if fixed:
+                names = ", ".join(option_name(name) for name in fixed)
+                raise InputError(names, "cannot change when resuming (the run's config.yml holds)")
+            return dataclasses.replace(record.config, **changed) if changed else None
+        preset = self.preset
+        if preset == "auto":
+            device = resolve_device(self.config.device)
+            preset = "gpu" if device.type == "cuda" else "cpu"
+        base = TrainConfig.for_gpu() if preset == "gpu" else TrainConfig()
+        return dataclasses.replace(base, **changed)
+
+    def run(self) -> int:
+        if self.resume and self.force:
+            raise InputError("--force", "cannot be combined with --resume")
+        try:
+            result = train(
+                self.data,
+                self.out,
+                self.resolved_config(),
+                resume=self.resume,
+                force=self.force,
+                tensorboard=self.tensorboard,
+                quiet=self.quiet,
+            )
+        except TrainingDiverged as error:
+            print(f"avatar4d: {error}", file=sys.stderr)
+            return EXIT_DIVERGED
+        print(summary(result))
+        return 0
+
+
+def summary(result: TrainResult) -> str:
+    psnr = "n/a" if result.last_val_psnr is None else f"{result.last_val_psnr:.2f} dB"
+    lines = [
+        f"trained {result.steps:,} steps in {result.seconds:.1f} s",
+        f"Gaussians: {result.num_gaussians:,}",
+        f"last validation PSNR: {psnr}",
+        f"checkpoint: {result.checkpoint}",
+    ]
+    if result.init_source is not None:
+        lines.insert(1, f"initialised from: {result.init_source}")
+    return "\n".join(lines)

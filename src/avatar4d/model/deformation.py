@@ -1,0 +1,108 @@
+"""Time-conditioned deformation of the canonical Gaussians.
+
+Interface: ``deform(params, t) -> GaussiansAtTime``. Any deformation (per-Gaussian spline
+here; control-node skinning as in SC-GS or an MLP field as in Deformable-3DGS later) keeps its
+per-Gaussian tensors in the same parameter dict so densification treats them like the rest;
+shared networks would live outside that dict.
+
+``SplineDeformation``: every Gaussian carries a cubic B-spline over time of
+- a position offset, ``motion_means`` (N, M, 3): ``means_t = means + sum_k w_k c_k``;
+- a rotation offset, ``motion_quats`` (N, M, 4): ``quats_t = normalise(d_t * quats)`` with
+  ``d_t = (1, 0, 0, 0) + sum_k w_k c_k``, applied as a quaternion product in world frame.
+  The product (rather than adding the offset to the canonical quaternion) means one rotation
+  offset is the same numbers for every Gaussian of a rigidly moving part, whatever each
+  Gaussian's canonical orientation and quaternion norm, so neighbours share similar motion
+  parameters and the smoothness prior acts on the motion itself.
+Scales, opacities and colours do not change over time. Both offsets start at zero (identity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+from avatar4d.model.bspline import spline_weights
+from avatar4d.model.gaussians import f_dc_to_rgb
+from avatar4d.model.quaternions import normalize_quat, quat_multiply
+
+
+@dataclass(frozen=True)
+class GaussiansAtTime:
+    """The Gaussians posed at one time, in stored form (log scales, logits, f_dc)."""
+
+    means: torch.Tensor  # (N, 3)
+    quats: torch.Tensor  # (N, 4) unit, w x y z
+    log_scales: torch.Tensor  # (N, 3)
+    opacity_logits: torch.Tensor  # (N,)
+    f_dc: torch.Tensor  # (N, 3)
+
+    @property
+    def scales(self) -> torch.Tensor:
+        return torch.exp(self.log_scales)
+
+    @property
+    def opacities(self) -> torch.Tensor:
+        return torch.sigmoid(self.opacity_logits)
+
+    @property
+    def colors(self) -> torch.Tensor:
+        return f_dc_to_rgb(self.f_dc)
+
+
+class Deformation(Protocol):
+    def init_motion(self, count: int, device: torch.device | str) -> dict[str, torch.Tensor]:
+        """Initial per-Gaussian motion tensors (identity motion) to add to the params."""
+        ...
+
+    def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime: ...
+
+    def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
+        """A scalar prior penalising motion that changes abruptly over time (unitless)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SplineDeformation:
+    num_control: int
+    periodic: bool
+
+    def init_motion(self, count: int, device: torch.device | str) -> dict[str, torch.Tensor]:
+        return {
+            "motion_means": torch.zeros(count, self.num_control, 3, device=device),
+            "motion_quats": torch.zeros(count, self.num_control, 4, device=device),
+        }
+
+    def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
+        indices, weights = spline_weights(t, self.num_control, self.periodic)
+        device = params["means"].device
+        index = torch.tensor(indices, device=device)
+        weight = torch.tensor(weights, device=device, dtype=params["means"].dtype)
+        offset = torch.einsum("k,nkc->nc", weight, params["motion_means"][:, index])
+        delta = torch.einsum("k,nkc->nc", weight, params["motion_quats"][:, index])
+        delta = delta + delta.new_tensor([1.0, 0.0, 0.0, 0.0])
+        return GaussiansAtTime(
+            means=params["means"] + offset,
+            quats=normalize_quat(quat_multiply(delta, params["quats"])),
+            log_scales=params["scales"],
+            opacity_logits=params["opacities"],
+            f_dc=params["colors"],
+        )
+
+    def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
+        """Mean squared second difference of neighbouring control points."""
+        total = params["means"].new_zeros(())
+        for key, scale in (("motion_means", length_scale), ("motion_quats", 1.0)):
+            points = params[key] / scale
+            if self.periodic:
+                second = points.roll(1, dims=1) - 2.0 * points + points.roll(-1, dims=1)
+            else:
+                second = points[:, :-2] - 2.0 * points[:, 1:-1] + points[:, 2:]
+            total = total + second.square().sum(dim=-1).mean()
+        return total
+
+
+def default_control_points(num_train_times: int, cap: int = 32) -> int:
+    """About one control point per two train times, at least 4, at most ``cap``."""
+    return max(4, min(cap, round(num_train_times / 2)))

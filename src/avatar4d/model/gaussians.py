@@ -1,0 +1,56 @@
+"""Canonical 3D Gaussians as one dict of per-Gaussian parameters (the gsplat convention).
+
+Every tensor in the dict has the number of Gaussians as its first dimension, so gsplat's
+densification strategies clone, split and prune the motion parameters together with the
+rest. Stored (raw) forms and what the rasteriser takes:
+
+- ``means`` (N, 3) world positions;
+- ``scales`` (N, 3) log of the standard deviations -> ``exp``;
+- ``quats`` (N, 4) rotation, w x y z, not normalised -> normalised;
+- ``opacities`` (N,) logits -> ``sigmoid``;
+- ``colors`` (N, 3) degree-0 spherical-harmonics coefficients ``f_dc`` ->
+  ``rgb = 0.5 + SH_C0 * f_dc`` (clamped at 0), as in 3DGS PLY files;
+- motion parameters, named by the deformation (see ``avatar4d.model.deformation``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+SH_C0 = 0.28209479177387814  # the constant degree-0 real spherical harmonic, 1 / (2 sqrt(pi))
+
+CANONICAL_KEYS = ("means", "scales", "quats", "opacities", "colors")
+
+GaussianParams = dict[str, torch.nn.Parameter]
+
+
+def rgb_to_f_dc(rgb: torch.Tensor) -> torch.Tensor:
+    return (rgb - 0.5) / SH_C0
+
+
+def f_dc_to_rgb(f_dc: torch.Tensor) -> torch.Tensor:
+    return (0.5 + SH_C0 * f_dc).clamp_min(0.0)
+
+
+def identity_quats(count: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    quats = torch.zeros(count, 4, device=device)
+    quats[:, 0] = 1.0
+    return quats
+
+
+def make_params(tensors: dict[str, torch.Tensor]) -> GaussianParams:
+    """Wrap per-Gaussian tensors as trainable parameters (float32, one shared length)."""
+    lengths = {name: tensor.shape[0] for name, tensor in tensors.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"per-Gaussian tensors differ in length: {lengths}")
+    missing = [key for key in CANONICAL_KEYS if key not in tensors]
+    if missing:
+        raise ValueError(f"missing Gaussian parameters: {missing}")
+    return {
+        name: torch.nn.Parameter(tensor.detach().to(torch.float32).contiguous())
+        for name, tensor in tensors.items()
+    }
+
+
+def num_gaussians(params: dict[str, torch.Tensor]) -> int:
+    return params["means"].shape[0]

@@ -1,0 +1,114 @@
+"""Initial canonical Gaussians from the data itself (never a template).
+
+Points: the visual hull's surface at one train time (see ``visual_hull``), or, when the
+masks carve nothing usable (no transparency, inconsistent cameras), random points in the
+bounding sphere. Scales: mean distance to the three nearest neighbours. Rotations identity,
+motion identity (all offsets zero).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from avatar4d.model.deformation import Deformation
+from avatar4d.model.gaussians import identity_quats, rgb_to_f_dc
+from avatar4d.model.visual_hull import MaskedView, visual_hull_points
+
+MIN_HULL_POINTS = 64
+MAX_HULL_FILL = 0.9  # above this share of the sphere the masks did not carve (no transparency)
+NEIGHBOURS_FOR_SCALE = 3
+FALLBACK_COLOR = 0.5
+
+
+@dataclass(frozen=True)
+class SceneBounds:
+    center: torch.Tensor  # (3,) float64
+    radius: float
+
+
+@dataclass(frozen=True)
+class InitialGaussians:
+    tensors: dict[str, torch.Tensor]  # canonical + motion parameters, unwrapped
+    source: str  # "visual hull" or "random points in the bounds"
+
+
+def bounds_from_cameras(views: list[MaskedView]) -> SceneBounds:
+    """The point nearest every optical axis, and the largest sphere there all cameras see whole."""
+    origins = torch.stack([view.c2w[:3, 3].double() for view in views])
+    directions = torch.stack([-view.c2w[:3, 2].double() for view in views])
+    directions = directions / directions.norm(dim=-1, keepdim=True)
+    # Least squares: sum_i (I - d_i d_i^T) (x - o_i) = 0.
+    projectors = torch.eye(3, dtype=torch.float64) - directions[:, :, None] * directions[:, None]
+    lhs = projectors.sum(dim=0)
+    rhs = (projectors @ origins[:, :, None]).sum(dim=0)
+    center = torch.linalg.lstsq(lhs, rhs).solution[:, 0]
+    radii = []
+    for view, origin in zip(views, origins, strict=True):
+        height, width = view.rgba.shape[:2]
+        half_fov = min(math.atan(0.5 * width / view.fl_x), math.atan(0.5 * height / view.fl_y))
+        radii.append(float((center - origin).norm()) * math.sin(half_fov))
+    return SceneBounds(center=center, radius=min(radii))
+
+
+def nearest_neighbour_distance(points: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """Mean distance of each point to its nearest neighbours (excluding itself)."""
+    k = min(NEIGHBOURS_FOR_SCALE, len(points) - 1)
+    if k < 1:
+        return torch.ones(len(points), device=points.device)
+    distances = []
+    for start in range(0, len(points), chunk):
+        block = torch.cdist(points[start : start + chunk], points)
+        distances.append(block.topk(k + 1, largest=False).values[:, 1:].mean(dim=-1))
+    return torch.cat(distances)
+
+
+def random_points_in_sphere(
+    count: int, bounds: SceneBounds, generator: torch.Generator
+) -> torch.Tensor:
+    direction = torch.nn.functional.normalize(torch.randn(count, 3, generator=generator), dim=-1)
+    distance = bounds.radius * torch.rand(count, 1, generator=generator) ** (1.0 / 3.0)
+    return bounds.center.float() + direction * distance
+
+
+def mean_foreground_color(views: list[MaskedView]) -> torch.Tensor:
+    rgba = torch.cat([view.rgba.reshape(-1, 4).float() / 255.0 for view in views])
+    weight = rgba[:, 3:]
+    if float(weight.sum()) <= 0:
+        return torch.full((3,), FALLBACK_COLOR)
+    return (rgba[:, :3] * weight).sum(dim=0) / weight.sum()
+
+
+def initial_gaussians(
+    views: list[MaskedView],
+    bounds: SceneBounds,
+    deformation: Deformation,
+    max_points: int,
+    hull_resolution: int,
+    init_opacity: float,
+    generator: torch.Generator,
+) -> InitialGaussians:
+    hull = visual_hull_points(views, bounds.center, bounds.radius, hull_resolution, generator)
+    if len(hull.points) >= MIN_HULL_POINTS and hull.filled_fraction <= MAX_HULL_FILL:
+        points, colors, source = hull.points, hull.colors, "visual hull"
+        if len(points) > max_points:
+            keep = torch.randperm(len(points), generator=generator)[:max_points]
+            points, colors = points[keep], colors[keep]
+    else:
+        points = random_points_in_sphere(max_points, bounds, generator)
+        colors = mean_foreground_color(views).expand(max_points, 3)
+        source = "random points in the bounds"
+
+    count = len(points)
+    log_scales = torch.log(nearest_neighbour_distance(points).clamp_min(1e-7))
+    tensors = {
+        "means": points,
+        "scales": log_scales[:, None].repeat(1, 3),
+        "quats": identity_quats(count),
+        "opacities": torch.full((count,), math.log(init_opacity / (1.0 - init_opacity))),
+        "colors": rgb_to_f_dc(colors.clamp(0.0, 1.0)),
+        **deformation.init_motion(count, "cpu"),
+    }
+    return InitialGaussians(tensors=tensors, source=source)

@@ -1,0 +1,24 @@
+"""Quaternion helpers for (..., 4) tensors in w x y z order (gsplat's order)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Hamilton product a * b: the rotation b followed by the rotation a (for unit inputs)."""
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack(
+        (
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ),
+        dim=-1,
+    )
+
+
+def normalize_quat(q: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    return q / q.norm(dim=-1, keepdim=True).clamp_min(eps)

@@ -1,0 +1,27 @@
+"""Render posed Gaussians through the rasteriser (gsplat on CUDA, the reference on CPU)."""
+
+from __future__ import annotations
+
+import torch
+
+from avatar4d.model.deformation import GaussiansAtTime
+from avatar4d.raster.api import Backend, RasterOutput, rasterize
+from avatar4d.raster.cameras import RasterCameras
+
+
+def render_gaussians(
+    gaussians: GaussiansAtTime,
+    cameras: RasterCameras,
+    background: torch.Tensor,
+    backend: Backend = "auto",
+) -> RasterOutput:
+    return rasterize(
+        gaussians.means,
+        gaussians.quats,
+        gaussians.scales,
+        gaussians.opacities,
+        gaussians.colors,
+        cameras,
+        background,
+        backend=backend,
+    )

@@ -1,0 +1,98 @@
+"""A trained run, loaded for rendering and export: ``load_trained_model(run_dir, step=None)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from avatar4d.errors import InputError
+from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
+from avatar4d.model.render import render_gaussians
+from avatar4d.raster.api import Backend, RasterOutput
+from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
+from avatar4d.train.checkpoint import load_checkpoint
+from avatar4d.train.config import TrainConfig
+from avatar4d.train.device import resolve_device
+from avatar4d.train.run_folder import (
+    CONFIG_FILE,
+    ModelSpec,
+    checkpoints_folder,
+    read_run_record,
+)
+
+
+@dataclass
+class TrainedModel:
+    params: dict[str, torch.Tensor]  # canonical + motion parameters (no gradients)
+    deformation: SplineDeformation
+    spec: ModelSpec
+    config: TrainConfig
+    dataset_root: Path
+    step: int
+    device: torch.device
+
+    @property
+    def num_gaussians(self) -> int:
+        return self.params["means"].shape[0]
+
+    @torch.no_grad()
+    def posed(self, t: float) -> GaussiansAtTime:
+        return self.deformation.deform(self.params, float(t))
+
+    @torch.no_grad()
+    def gaussians_at(self, t: float) -> dict[str, torch.Tensor]:
+        """The Gaussians at time t in 3DGS PLY form: means, unit quats (w x y z), log scales,
+        opacity logits, f_dc (degree-0 SH)."""
+        posed = self.posed(t)
+        return {
+            "means": posed.means,
+            "quats": posed.quats,
+            "scales": posed.log_scales,
+            "opacities": posed.opacity_logits,
+            "colors": posed.f_dc,
+        }
+
+    @torch.no_grad()
+    def render(
+        self,
+        c2w: torch.Tensor,
+        fl_x: Intrinsic,
+        fl_y: Intrinsic,
+        cx: Intrinsic,
+        cy: Intrinsic,
+        width: int,
+        height: int,
+        t: float,
+        background: torch.Tensor | None = None,
+        backend: Backend = "auto",
+    ) -> RasterOutput:
+        """Render (C, 4, 4) OpenGL camera-to-world poses at time t (background: white)."""
+        c2w = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
+        cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
+        if background is None:
+            background = torch.ones(3, device=self.device)
+        background = torch.as_tensor(background, dtype=torch.float32, device=self.device)
+        return render_gaussians(self.posed(t), cameras, background, backend=backend)
+
+
+def load_trained_model(
+    run_dir: str | Path, step: int | None = None, device: str = "auto"
+) -> TrainedModel:
+    """The model of ``run_dir`` at ``step`` (default: the newest checkpoint)."""
+    run_dir = Path(run_dir)
+    record = read_run_record(run_dir)
+    if record.model.deformation != "spline":
+        raise InputError(run_dir / CONFIG_FILE, f"unknown deformation {record.model.deformation!r}")
+    resolved = resolve_device(device)
+    checkpoint = load_checkpoint(checkpoints_folder(run_dir), step, resolved)
+    return TrainedModel(
+        params={name: tensor for name, tensor in checkpoint.params.items()},
+        deformation=SplineDeformation(record.model.control_points, record.model.periodic),
+        spec=record.model,
+        config=record.config,
+        dataset_root=record.dataset,
+        step=checkpoint.step,
+        device=resolved,
+    )

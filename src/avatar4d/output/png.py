@@ -1,0 +1,27 @@
+"""One RGB image to a PNG file, atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from avatar4d.output.atomic import atomic_path
+
+
+def check_rgb_frame(frame: np.ndarray) -> np.ndarray:
+    """Return ``frame`` as a C-contiguous (H, W, 3) uint8 array, or raise ValueError."""
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 frame, got {frame.shape} {frame.dtype}")
+    return np.ascontiguousarray(frame)
+
+
+def write_png(path: str | Path, rgb: np.ndarray, force: bool = False) -> Path:
+    """Write an (H, W, 3) uint8 image; an existing file is replaced only with ``force``."""
+    from PIL import Image
+
+    image = Image.fromarray(check_rgb_frame(rgb))
+    with atomic_path(path, force) as temp_path:
+        image.save(temp_path, format="PNG")
+    return Path(path)

@@ -1,0 +1,77 @@
+"""rasterize(): one entry point over the gsplat (CUDA) and reference (PyTorch) backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.gsplat_backend import rasterize_gsplat
+from avatar4d.raster.reference import rasterize_reference
+
+Backend = Literal["auto", "gsplat", "reference"]
+
+
+@dataclass
+class RasterOutput:
+    rgb: torch.Tensor  # (C, H, W, 3) composited over the background
+    alpha: torch.Tensor  # (C, H, W, 1) accumulated opacity, 1 - final transmittance
+    # gsplat-style meta for densification strategies: means2d (C, N, 2) in pixels (call
+    # .retain_grad() before backward), radii (C, N, 2) int32 (0 = culled), depths, conics,
+    # opacities, width, height, n_cameras, gaussian_ids (None: not packed).
+    info: dict[str, Any]
+
+
+def _check_shapes(
+    means: torch.Tensor,
+    quats: torch.Tensor,
+    scales: torch.Tensor,
+    opacities: torch.Tensor,
+    colors: torch.Tensor,
+    background: torch.Tensor,
+) -> None:
+    count = means.shape[0]
+    expected = {
+        "means": (means, (count, 3)),
+        "quats": (quats, (count, 4)),
+        "scales": (scales, (count, 3)),
+        "opacities": (opacities, (count,)),
+        "colors": (colors, (count, 3)),
+        "background": (background, (3,)),
+    }
+    for name, (tensor, shape) in expected.items():
+        if tuple(tensor.shape) != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {tuple(tensor.shape)}")
+
+
+def resolve_backend(backend: Backend, device: torch.device) -> Literal["gsplat", "reference"]:
+    if backend == "auto":
+        return "gsplat" if device.type == "cuda" else "reference"
+    if backend not in ("gsplat", "reference"):
+        raise ValueError(f"unknown rasteriser backend {backend!r}")
+    return backend
+
+
+def rasterize(
+    means: torch.Tensor,
+    quats: torch.Tensor,
+    scales: torch.Tensor,
+    opacities: torch.Tensor,
+    colors: torch.Tensor,
+    cameras: RasterCameras,
+    background: torch.Tensor,
+    backend: Backend = "auto",
+) -> RasterOutput:
+    """Render N Gaussians into C cameras.
+
+    means (N, 3) world; quats (N, 4) w x y z, any norm; scales (N, 3) linear (already exp'd);
+    opacities (N,) in [0, 1]; colors (N, 3) RGB; background (3,). "auto" picks gsplat when
+    the tensors are on CUDA and the reference rasteriser otherwise.
+    """
+    _check_shapes(means, quats, scales, opacities, colors, background)
+    chosen = resolve_backend(backend, means.device)
+    render = rasterize_gsplat if chosen == "gsplat" else rasterize_reference
+    rgb, alpha, info = render(means, quats, scales, opacities, colors, cameras, background)
+    return RasterOutput(rgb=rgb, alpha=alpha, info=info)

@@ -1,0 +1,43 @@
+"""The CUDA backend: gsplat.rasterization with the settings the reference backend matches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.constants import EPS2D, FAR_PLANE, NEAR_PLANE
+
+
+def rasterize_gsplat(
+    means: torch.Tensor,
+    quats: torch.Tensor,
+    scales: torch.Tensor,
+    opacities: torch.Tensor,
+    colors: torch.Tensor,
+    cameras: RasterCameras,
+    background: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+    """-> rgb (C, H, W, D), alpha (C, H, W, 1), gsplat's meta dict."""
+    # Imported here: gsplat compiles its CUDA code on first use and is an optional dependency.
+    from gsplat import rasterization
+
+    return rasterization(
+        means=means,
+        quats=quats,
+        scales=scales,
+        opacities=opacities,
+        colors=colors,
+        viewmats=cameras.viewmats,
+        Ks=cameras.Ks,
+        width=cameras.width,
+        height=cameras.height,
+        near_plane=NEAR_PLANE,
+        far_plane=FAR_PLANE,
+        eps2d=EPS2D,
+        packed=False,
+        backgrounds=background.expand(cameras.count, colors.shape[-1]).contiguous(),
+        render_mode="RGB",
+        rasterize_mode="classic",
+    )

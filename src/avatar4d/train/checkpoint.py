@@ -1,0 +1,182 @@
+"""Checkpoints: ``step_XXXXXX.safetensors`` (tensors) + ``step_XXXXXX.json`` (everything else).
+
+The safetensors file holds the parameters (``params/<name>``), each parameter's Adam state
+(``adam/<name>/exp_avg``, ``.../exp_avg_sq``, ``.../step``) and the densification state's
+tensors (``strategy/<key>``). The JSON file holds the step, the strategy's scalars, every RNG
+state, the dataset fingerprint and the parameter names and shapes. Both are written
+atomically, then ``latest.json`` is pointed at the new pair, then old pairs beyond ``keep`` are
+removed: a crash at any moment leaves ``latest.json`` naming a complete checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from avatar4d.errors import InputError
+from avatar4d.output.atomic import atomic_path, write_text_atomic
+
+CHECKPOINT_FORMAT = "avatar4d-checkpoint"
+CHECKPOINT_FORMAT_VERSION = 1
+LATEST = "latest.json"
+ADAM_STATE_KEYS = ("exp_avg", "exp_avg_sq", "step")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    step: int
+    params: dict[str, torch.Tensor]
+    adam: dict[str, dict[str, torch.Tensor]]  # parameter name -> exp_avg, exp_avg_sq, step
+    strategy_tensors: dict[str, torch.Tensor]
+    meta: dict[str, Any]  # the JSON sidecar
+    path: Path  # the JSON sidecar
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step_{step:06d}"
+
+
+def _tensors_to_save(
+    params: dict[str, torch.Tensor],
+    optimizers: dict[str, torch.optim.Optimizer],
+    strategy_state: dict[str, Any],
+) -> dict[str, torch.Tensor]:
+    tensors = {f"params/{name}": param.detach() for name, param in params.items()}
+    for name, optimizer in optimizers.items():
+        state = optimizer.state.get(params[name], {})
+        for key in ADAM_STATE_KEYS:
+            if key in state:
+                tensors[f"adam/{name}/{key}"] = state[key]
+    for key, value in strategy_state.items():
+        if isinstance(value, torch.Tensor):
+            tensors[f"strategy/{key}"] = value
+    return {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
+
+
+def save_checkpoint(
+    folder: Path,
+    step: int,
+    params: dict[str, torch.Tensor],
+    optimizers: dict[str, torch.optim.Optimizer],
+    strategy_state: dict[str, Any],
+    meta: dict[str, Any],
+    keep: int,
+) -> Path:
+    """Write the checkpoint for ``step``, point latest.json at it, keep the newest ``keep``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = checkpoint_name(step)
+    tensors_path = folder / f"{name}.safetensors"
+    with atomic_path(tensors_path, force=True) as temp_path:
+        save_file(_tensors_to_save(params, optimizers, strategy_state), str(temp_path))
+    sidecar = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_FORMAT_VERSION,
+        "step": step,
+        "tensors": tensors_path.name,
+        "num_gaussians": int(params["means"].shape[0]),
+        "parameters": {name: list(param.shape) for name, param in params.items()},
+        "strategy_scalars": {
+            key: value
+            for key, value in strategy_state.items()
+            if isinstance(value, (int, float, bool, str))
+        },
+        **meta,
+    }
+    json_path = folder / f"{name}.json"
+    write_text_atomic(json_path, json.dumps(sidecar, indent=1) + "\n", force=True)
+    latest = {"step": step, "checkpoint": json_path.name}
+    write_text_atomic(folder / LATEST, json.dumps(latest, indent=1) + "\n", force=True)
+    remove_old_checkpoints(folder, keep)
+    return json_path
+
+
+def checkpoint_steps(folder: Path) -> list[int]:
+    steps = []
+    for path in folder.glob("step_*.json"):
+        digits = path.stem.removeprefix("step_")
+        if digits.isdigit():
+            steps.append(int(digits))
+    return sorted(steps)
+
+
+def remove_old_checkpoints(folder: Path, keep: int) -> None:
+    for step in checkpoint_steps(folder)[:-keep]:
+        name = checkpoint_name(step)
+        (folder / f"{name}.json").unlink(missing_ok=True)
+        (folder / f"{name}.safetensors").unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    if not isinstance(document, dict):
+        raise InputError(path, "expected a JSON object")
+    return document
+
+
+def latest_step(folder: Path) -> int:
+    latest = _read_json(folder / LATEST)
+    step = latest.get("step")
+    if not isinstance(step, int) or isinstance(step, bool):
+        raise InputError(folder / LATEST, "has no whole-number 'step'")
+    return step
+
+
+def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) -> Checkpoint:
+    """The checkpoint of ``step`` (default: the one latest.json names), tensors on ``device``."""
+    step = latest_step(folder) if step is None else step
+    json_path = folder / f"{checkpoint_name(step)}.json"
+    if not json_path.is_file():
+        available = ", ".join(map(str, checkpoint_steps(folder))) or "none"
+        raise InputError(json_path, f"no checkpoint for step {step} (available: {available})")
+    meta = _read_json(json_path)
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(json_path, "not an avatar4d checkpoint")
+    if meta.get("format_version") != CHECKPOINT_FORMAT_VERSION:
+        raise InputError(json_path, f"unsupported checkpoint version {meta.get('format_version')}")
+    tensors_path = folder / str(meta.get("tensors"))
+    try:
+        tensors = load_file(str(tensors_path), device=str(device))
+    except FileNotFoundError:
+        raise InputError(tensors_path, "not found") from None
+    except Exception as error:  # safetensors raises its own error types for damaged files
+        raise InputError(tensors_path, f"unreadable checkpoint ({error})") from None
+
+    params, strategy_tensors = {}, {}
+    adam: dict[str, dict[str, torch.Tensor]] = {}
+    for key, tensor in tensors.items():
+        group, _, rest = key.partition("/")
+        if group == "params":
+            params[rest] = tensor
+        elif group == "strategy":
+            strategy_tensors[rest] = tensor
+        elif group == "adam":
+            name, _, state_key = rest.rpartition("/")
+            # Adam keeps its step counter on the CPU unless it is capturable or fused.
+            adam.setdefault(name, {})[state_key] = tensor.cpu() if state_key == "step" else tensor
+    expected = {name: tuple(shape) for name, shape in meta.get("parameters", {}).items()}
+    actual = {name: tuple(tensor.shape) for name, tensor in params.items()}
+    if expected != actual:
+        raise InputError(tensors_path, "parameters do not match the names and shapes in its .json")
+    return Checkpoint(step, params, adam, strategy_tensors, meta, json_path)
+
+
+def restore_adam_states(
+    optimizers: dict[str, torch.optim.Optimizer],
+    params: dict[str, torch.nn.Parameter],
+    adam: dict[str, dict[str, torch.Tensor]],
+) -> None:
+    """Give each optimiser the saved moments of its parameter (absent: fresh, as at step 0)."""
+    for name, optimizer in optimizers.items():
+        state = adam.get(name)
+        if state and all(key in state for key in ADAM_STATE_KEYS):
+            optimizer.state[params[name]] = {key: state[key] for key in ADAM_STATE_KEYS}

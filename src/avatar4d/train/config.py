@@ -1,0 +1,184 @@
+"""TrainConfig: every setting of a training run, saved to the run folder's config.yml."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from avatar4d.errors import InputError
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run (the CPU-sized defaults; see ``for_gpu``)."""
+
+    steps: int = 3000
+    """Optimisation steps; each renders a batch of cameras at one train time."""
+    batch_cameras: int = 4
+    """Cameras rendered per step, all at the same train time (at most those that saw it)."""
+    device: str = "auto"
+    """Where to train: auto (CUDA when available), cpu, cuda, cuda:N."""
+    seed: int = 0
+    """Seed of every random choice (initial points, batches, backgrounds, splits)."""
+
+    lr_means: float = 1.6e-4
+    """Learning rate of the canonical positions, in units of the bounds radius."""
+    lr_motion_means: float = 1.6e-4
+    """Learning rate of the position control points, in units of the bounds radius."""
+    lr_position_final_factor: float = 0.01
+    """Position learning rates decay exponentially to this fraction by the last step."""
+    lr_motion_quats: float = 1e-3
+    """Learning rate of the rotation control points."""
+    lr_scales: float = 5e-3
+    """Learning rate of the log scales."""
+    lr_quats: float = 1e-3
+    """Learning rate of the canonical rotations."""
+    lr_opacities: float = 5e-2
+    """Learning rate of the opacity logits."""
+    lr_colors: float = 2.5e-3
+    """Learning rate of the colours (degree-0 SH coefficients)."""
+
+    ssim_weight: float = 0.2
+    """Loss = (1 - w) * L1 + w * (1 - SSIM)."""
+    motion_smoothness: float = 1e-2
+    """Weight of the prior on the second differences of the motion control points."""
+    random_background: bool = True
+    """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
+
+    motion_control_points: int = 0
+    """Control points of each Gaussian's motion spline; 0 = half the train times, 4 to 32."""
+    loop: Literal["auto", "yes", "no"] = "auto"
+    """Whether the clip loops (t = 1 is t = 0); auto: yes for avatar4d grids of a clip."""
+
+    init_points: int = 6000
+    """Most initial Gaussians, taken from the visual hull of the train masks."""
+    init_hull_resolution: int = 64
+    """Voxels along each axis of the bounds cube when carving the visual hull."""
+    init_opacity: float = 0.1
+    """Opacity of every initial Gaussian."""
+
+    refine_every: int = 100
+    """Densify (clone, split, prune) every this many steps."""
+    refine_start_fraction: float = 0.05
+    """Densification starts after this fraction of the steps."""
+    refine_stop_fraction: float = 0.6
+    """Densification stops after this fraction of the steps."""
+    reset_opacity_every: int = 0
+    """Reset opacities to a low value every this many steps while densifying; 0 = never."""
+    grow_grad2d: float = 2e-4
+    """Gaussians whose mean image-plane gradient exceeds this are cloned or split."""
+    grow_scale3d: float = 0.01
+    """Clone below this largest scale, split above it (fraction of the bounds radius)."""
+    prune_opacity: float = 0.005
+    """Gaussians below this opacity are removed at each densification."""
+    prune_scale3d: float = 0.2
+    """Gaussians larger than this (fraction of the bounds radius) are removed after a reset."""
+    max_gaussians: int = 200_000
+    """Cap on the number of Gaussians: beyond it the least opaque ones are removed."""
+
+    val_every: int = 500
+    """Render the validation frames and report their PSNR every this many steps; 0 = never."""
+    val_images: int = 6
+    """Validation frames (the val split, or a fixed sample of test frames)."""
+    checkpoint_every: int = 1000
+    """Write a checkpoint every this many steps (and always at the end); 0 = only at the end."""
+    keep_checkpoints: int = 2
+    """Checkpoints kept in the run folder (the newest ones)."""
+    log_every: int = 25
+    """Update the progress line (loss, Gaussians) every this many steps."""
+
+    @classmethod
+    def for_gpu(cls) -> TrainConfig:
+        """Bigger defaults for a CUDA GPU (gsplat rasteriser): more steps, cameras, Gaussians."""
+        return cls(
+            steps=20_000,
+            batch_cameras=8,
+            init_points=100_000,
+            init_hull_resolution=160,
+            refine_every=100,
+            refine_stop_fraction=0.6,
+            max_gaussians=1_000_000,
+            val_every=1000,
+            checkpoint_every=5000,
+            log_every=50,
+        )
+
+    def position_lr_factor(self, step: int) -> float:
+        """Exponential decay from 1 at step 0 to ``lr_position_final_factor`` at the last step."""
+        progress = min(max(step / max(self.steps, 1), 0.0), 1.0)
+        return self.lr_position_final_factor**progress
+
+    def validate(self) -> None:
+        """Raise InputError naming the option when a value cannot work."""
+        positive = (
+            "steps",
+            "batch_cameras",
+            "init_points",
+            "init_hull_resolution",
+            "refine_every",
+            "max_gaussians",
+            "val_images",
+            "keep_checkpoints",
+            "log_every",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise InputError(_option(name), f"must be positive, got {getattr(self, name)}")
+        not_negative = (
+            "checkpoint_every",
+            "val_every",
+            "reset_opacity_every",
+            "motion_smoothness",
+            "ssim_weight",
+            "motion_control_points",
+        )
+        for name in not_negative:
+            if getattr(self, name) < 0:
+                raise InputError(_option(name), f"must not be negative, got {getattr(self, name)}")
+        for field in dataclasses.fields(self):
+            if field.name.startswith("lr_") and not getattr(self, field.name) > 0:
+                raise InputError(_option(field.name), "learning rates must be positive")
+        if not 0.0 < self.init_opacity < 1.0:
+            raise InputError("--init-opacity", f"must be in (0, 1), got {self.init_opacity}")
+        if not 0.0 <= self.ssim_weight <= 1.0:
+            raise InputError("--ssim-weight", f"must be in [0, 1], got {self.ssim_weight}")
+        if not 0.0 <= self.refine_start_fraction <= self.refine_stop_fraction <= 1.0:
+            raise InputError(
+                "--refine-start-fraction",
+                "need 0 <= refine start fraction <= refine stop fraction <= 1",
+            )
+        if 0 < self.motion_control_points < 4:
+            raise InputError("--motion-control-points", "a cubic spline needs at least 4 (or 0)")
+        if self.loop not in ("auto", "yes", "no"):
+            raise InputError("--loop", f"must be auto, yes or no, got {self.loop!r}")
+
+
+def _option(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def config_to_dict(config: TrainConfig) -> dict:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(values: object, where: str | Path) -> TrainConfig:
+    """A TrainConfig from saved values; unknown keys or wrong types are an InputError."""
+    if not isinstance(values, dict):
+        raise InputError(where, "config must be a mapping of setting names to values")
+    fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise InputError(where, f"unknown settings: {', '.join(map(str, unknown))}")
+    defaults = TrainConfig()
+    for name, value in values.items():
+        expected = type(getattr(defaults, name))
+        accepts_int_as_float = expected is float and type(value) is int
+        if type(value) is not expected and not accepts_int_as_float:
+            raise InputError(where, f"{name} must be {expected.__name__}, got {value!r}")
+    config = TrainConfig(**{name: values[name] for name in values})
+    for name, value in values.items():
+        if type(getattr(defaults, name)) is float:
+            setattr(config, name, float(value))
+    return config

@@ -1,0 +1,377 @@
+"""The training loop: one train time per step, a batch of cameras that saw it, one render call.
+
+Each step draws a train time and up to ``batch_cameras`` of the cameras that saw it, poses the
+Gaussians at that time once, rasterises every camera of the batch in one call, and compares
+with the ground truth composited on the same random background colour. Densification is
+gsplat's DefaultStrategy (see ``densify``). On a GPU the loop does not wait for the device
+except at log, validation and checkpoint steps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from avatar4d.data.dataset import Dataset
+from avatar4d.data.dnerf import load_dataset
+from avatar4d.model.deformation import SplineDeformation, default_control_points
+from avatar4d.model.gaussians import make_params
+from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
+from avatar4d.model.render import render_gaussians
+from avatar4d.model.visual_hull import MaskedView
+from avatar4d.train import losses
+from avatar4d.train.checkpoint import (
+    checkpoint_name,
+    load_checkpoint,
+    restore_adam_states,
+    save_checkpoint,
+)
+from avatar4d.train.config import TrainConfig
+from avatar4d.train.densify import CappedDefaultStrategy, is_packed, make_strategy
+from avatar4d.train.device import resolve_device
+from avatar4d.train.frames import FrameStack, group_by_time, stack_frames, validation_frames
+from avatar4d.train.optimizers import (
+    base_learning_rates,
+    make_optimizers,
+    set_position_learning_rates,
+)
+from avatar4d.train.progress import TrainProgress, loading_progress
+from avatar4d.train.rng import capture_rng_states, restore_rng_states, seed_everything
+from avatar4d.train.run_folder import (
+    TENSORBOARD,
+    ModelSpec,
+    RunRecord,
+    check_resumable,
+    checkpoints_folder,
+    new_run_record,
+    prepare_new_run_folder,
+    write_run_record,
+)
+from avatar4d.train.validation import validation_psnr
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int  # steps completed in the run (all sessions)
+    num_gaussians: int
+    seconds: float  # wall-clock of this session, including loading
+    last_val_psnr: float | None
+    checkpoint: Path  # the newest checkpoint's .json
+    init_source: str | None  # how the Gaussians were initialised; None when resumed
+
+
+class TrainingDiverged(Exception):
+    """The loss or the parameters became non-finite; the last good checkpoint is kept."""
+
+    def __init__(self, step: int, last_good: Path | None) -> None:
+        self.step = step
+        self.last_good = last_good
+        kept = f"last good checkpoint: {last_good}" if last_good else "no checkpoint was written"
+        super().__init__(
+            f"training diverged: non-finite loss or parameters at step {step} ({kept})"
+        )
+
+
+def is_looping(config: TrainConfig, dataset: Dataset) -> bool:
+    """yes/no as configured; auto: the scene says so, or it is an avatar4d grid of a clip."""
+    if config.loop != "auto":
+        return config.loop == "yes"
+    scene = dataset.scene or {}
+    source = scene.get("source")
+    if isinstance(source, dict) and isinstance(source.get("loop"), bool):
+        return source["loop"]
+    return scene.get("format") == "avatar4d-grid"
+
+
+def carving_views(stack: FrameStack, indices: list[int]) -> list[MaskedView]:
+    return [
+        MaskedView(
+            c2w=stack.c2w[i].cpu(),
+            fl_x=float(stack.fl_x[i]),
+            fl_y=float(stack.fl_y[i]),
+            cx=float(stack.cx[i]),
+            cy=float(stack.cy[i]),
+            rgba=stack.rgba[i].cpu(),
+        )
+        for i in indices
+    ]
+
+
+class FiniteWatch:
+    """Remembers, on the device, the first step whose loss was not finite (no host sync)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.first_bad = torch.full((), -1, dtype=torch.long, device=device)
+
+    def record(self, step: int, loss: torch.Tensor) -> None:
+        self.first_bad.masked_fill_((self.first_bad < 0) & ~torch.isfinite(loss.detach()), step)
+
+    def first_bad_step(self) -> int | None:
+        value = int(self.first_bad)
+        return None if value < 0 else value
+
+
+def all_finite(params: dict[str, torch.Tensor]) -> bool:
+    return all(bool(torch.isfinite(param).all()) for param in params.values())
+
+
+@dataclass
+class TrainingSession:
+    """Everything the loop changes or reads, built fresh or restored from a checkpoint."""
+
+    config: TrainConfig
+    record: RunRecord
+    device: torch.device
+    train: FrameStack
+    time_values: list[float]
+    time_groups: list[torch.Tensor]  # frame indices (CPU) per train time
+    validation: list[FrameStack]
+    deformation: SplineDeformation
+    params: dict[str, torch.nn.Parameter]
+    optimizers: dict[str, torch.optim.Adam]
+    learning_rates: dict[str, float]
+    strategy: CappedDefaultStrategy
+    strategy_state: dict
+    start_step: int
+    init_source: str | None
+
+
+def _load_frames(dataset: Dataset, config: TrainConfig, device: torch.device, quiet: bool):
+    train_frames = dataset.train
+    val_frames = validation_frames(dataset.splits, config.val_images) if config.val_every else []
+    with loading_progress(len(train_frames) + len(val_frames), enabled=not quiet) as advance:
+        train = stack_frames(train_frames, device, advance)
+        validation = [stack_frames([frame], device, advance) for frame in val_frames]
+    time_values, groups = group_by_time(train_frames)
+    return train, validation, time_values, [torch.tensor(g) for g in groups]
+
+
+def _new_model(config: TrainConfig, dataset: Dataset, train: FrameStack, groups, device):
+    """Resolved model settings, initial parameters, and where the points came from."""
+    carving_time = max(range(len(groups)), key=lambda i: (len(groups[i]), -i))
+    views = carving_views(train, groups[carving_time].tolist())
+    if dataset.bounds is not None:
+        bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
+    else:
+        bounds = bounds_from_cameras(views)
+    control_points = config.motion_control_points or default_control_points(len(groups))
+    spec = ModelSpec(
+        deformation="spline",
+        control_points=control_points,
+        periodic=is_looping(config, dataset),
+        scene_center=[float(x) for x in bounds.center],
+        scene_radius=float(bounds.radius),
+    )
+    deformation = SplineDeformation(spec.control_points, spec.periodic)
+    initial = initial_gaussians(
+        views,
+        bounds,
+        deformation,
+        max_points=config.init_points,
+        hull_resolution=config.init_hull_resolution,
+        init_opacity=config.init_opacity,
+        generator=torch.Generator().manual_seed(config.seed),
+    )
+    params = make_params({k: v.to(device) for k, v in initial.tensors.items()})
+    return spec, params, initial.source
+
+
+def start_session(
+    dataset_root: Path,
+    run_dir: Path,
+    config: TrainConfig | None,
+    resume: bool,
+    force: bool,
+    quiet: bool,
+) -> TrainingSession:
+    """Check the run folder, load the data, and build or restore the model and its state."""
+    if resume:
+        saved = check_resumable(run_dir, dataset_root)
+        config = saved.config if config is None else config
+    elif config is None:
+        raise ValueError("a new run needs a TrainConfig")
+    config.validate()
+    device = resolve_device(config.device)
+    dataset = load_dataset(dataset_root)
+    if not resume:
+        prepare_new_run_folder(run_dir, force)
+    seed_everything(config.seed)
+    train, validation, time_values, groups = _load_frames(dataset, config, device, quiet)
+
+    if resume:
+        checkpoint = load_checkpoint(checkpoints_folder(run_dir), None, device)
+        spec = saved.model
+        params = make_params(checkpoint.params)
+        record = replace(saved, config=config)
+        start_step, init_source = checkpoint.step, None
+    else:
+        spec, params, init_source = _new_model(config, dataset, train, groups, device)
+        record = new_run_record(config, spec, dataset_root)
+        start_step = 0
+    write_run_record(run_dir, record)
+
+    learning_rates = base_learning_rates(config, spec.scene_radius)
+    optimizers = make_optimizers(params, learning_rates)
+    strategy = make_strategy(config)
+    strategy.check_sanity(params, optimizers)
+    strategy_state = strategy.initialize_state(scene_scale=spec.scene_radius)
+    if resume:
+        restore_adam_states(optimizers, params, checkpoint.adam)
+        strategy_state.update(checkpoint.meta.get("strategy_scalars", {}))
+        strategy_state.update(checkpoint.strategy_tensors)
+        restore_rng_states(checkpoint.meta["rng"])
+    return TrainingSession(
+        config=config,
+        record=record,
+        device=device,
+        train=train,
+        time_values=time_values,
+        time_groups=groups,
+        validation=validation,
+        deformation=SplineDeformation(spec.control_points, spec.periodic),
+        params=params,
+        optimizers=optimizers,
+        learning_rates=learning_rates,
+        strategy=strategy,
+        strategy_state=strategy_state,
+        start_step=start_step,
+        init_source=init_source,
+    )
+
+
+def training_step(session: TrainingSession, step: int) -> torch.Tensor:
+    """One optimisation step (render, loss, backward, Adam, densification); returns the loss."""
+    config, params = session.config, session.params
+    slot = int(torch.randint(len(session.time_groups), ()))
+    members = session.time_groups[slot]
+    pick = members[torch.randperm(len(members))[: config.batch_cameras]].to(session.device)
+    if config.random_background:
+        background = torch.rand(3).to(session.device)
+    else:
+        background = torch.ones(3, device=session.device)
+
+    set_position_learning_rates(
+        session.optimizers, session.learning_rates, config.position_lr_factor(step)
+    )
+    gaussians = session.deformation.deform(params, session.time_values[slot])
+    output = render_gaussians(gaussians, session.train.cameras(pick), background)
+    session.strategy.step_pre_backward(
+        params, session.optimizers, session.strategy_state, step, output.info
+    )
+    target = losses.composite(session.train.images(pick), background)
+    loss = losses.photometric_loss(output.rgb, target, config.ssim_weight)
+    if config.motion_smoothness > 0:
+        smoothness = session.deformation.smoothness(params, session.record.model.scene_radius)
+        loss = loss + config.motion_smoothness * smoothness
+    loss.backward()
+    for optimizer in session.optimizers.values():
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    session.strategy.step_post_backward(
+        params,
+        session.optimizers,
+        session.strategy_state,
+        step,
+        output.info,
+        packed=is_packed(output.info),
+    )
+    return loss.detach()
+
+
+def save_session(session: TrainingSession, run_dir: Path, completed: int) -> Path:
+    return save_checkpoint(
+        checkpoints_folder(run_dir),
+        completed,
+        session.params,
+        session.optimizers,
+        session.strategy_state,
+        meta={
+            "rng": capture_rng_states(),
+            "dataset_fingerprint": session.record.dataset_fingerprint,
+            "software_version": session.record.software_version,
+        },
+        keep=session.config.keep_checkpoints,
+    )
+
+
+def _due(completed: int, every: int) -> bool:
+    return every > 0 and completed % every == 0
+
+
+def train(
+    dataset_root: Path,
+    run_dir: Path,
+    config: TrainConfig | None,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    tensorboard: bool = False,
+    quiet: bool = False,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train (or, with ``resume``, continue) the run in ``run_dir`` on the dataset.
+
+    ``config`` None on resume means the run's own config.yml. ``stop_after`` ends this session
+    (with a checkpoint) after that many completed steps while the schedules still follow
+    ``config.steps``; a later resume continues exactly where it stopped.
+    """
+    started = time.perf_counter()
+    dataset_root, run_dir = Path(dataset_root), Path(run_dir)
+    session = start_session(dataset_root, run_dir, config, resume, force, quiet)
+    config = session.config
+    end = config.steps if stop_after is None else min(config.steps, stop_after)
+    on_cpu = session.device.type == "cpu"
+    watch = FiniteWatch(session.device)
+    last_good = checkpoints_folder(run_dir) / f"{checkpoint_name(session.start_step)}.json"
+    last_good = last_good if resume else None
+    last_psnr: float | None = None
+    loss_sum = torch.zeros((), device=session.device)
+    losses_in_sum = 0
+
+    def check_finite(completed: int) -> None:
+        bad = watch.first_bad_step()
+        if bad is None and not all_finite(session.params):
+            bad = completed
+        if bad is not None:
+            raise TrainingDiverged(bad, last_good)
+
+    board = run_dir / TENSORBOARD if tensorboard else None
+    with TrainProgress(config.steps, session.start_step, not quiet, board) as progress:
+        for step in range(session.start_step, end):
+            completed = step + 1
+            loss = training_step(session, step)
+            watch.record(step, loss)
+            loss_sum += loss
+            losses_in_sum += 1
+            if on_cpu:  # reading a CPU tensor costs nothing; name the exact step at once
+                check_finite(completed)
+            is_last = completed == end
+            if _due(completed, config.log_every) or is_last:
+                check_finite(completed)
+                progress.log_training(
+                    completed, float(loss_sum) / losses_in_sum, len(session.params["means"])
+                )
+                loss_sum.zero_()
+                losses_in_sum = 0
+            if _due(completed, config.val_every) or (is_last and config.val_every):
+                check_finite(completed)
+                last_psnr = validation_psnr(session.params, session.deformation, session.validation)
+                if not math.isnan(last_psnr):
+                    progress.log_validation(completed, last_psnr)
+            if _due(completed, config.checkpoint_every) or is_last:
+                check_finite(completed)
+                last_good = save_session(session, run_dir, completed)
+    if last_good is None:  # resumed at or past the end: nothing left to do
+        last_good = save_session(session, run_dir, session.start_step)
+    return TrainResult(
+        steps=max(end, session.start_step),
+        num_gaussians=len(session.params["means"]),
+        seconds=time.perf_counter() - started,
+        last_val_psnr=last_psnr if last_psnr is not None and not math.isnan(last_psnr) else None,
+        checkpoint=last_good,
+        init_source=session.init_source,
+    )

@@ -1,0 +1,325 @@
+"""Grid dataset writer and ``avatar4d grid`` end to end, on tiny grids."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import avatar4d
+from avatar4d.asset.posed_mesh import Material, PosedMesh, PosedPart
+from avatar4d.capture.grid_plan import novel_times, train_times
+from avatar4d.capture.grid_writer import write_grid_for_asset
+from avatar4d.capture.rig import RigSettings, camera_distance
+from avatar4d.commands.grid import GridCommand
+from avatar4d.errors import InputError
+
+TINY = RigSettings(
+    train_azimuths_deg=(0.0, 180.0),
+    train_elevations_deg=(10.0,),
+    novel_azimuths_deg=(90.0,),
+    novel_elevations_deg=(0.0,),
+    train_times=2,
+    novel_times=1,
+    width=24,
+    height=24,
+    samples=4,
+)
+TINY_IMAGES = 2 * 2 + 1 + 1 + 1  # train + novel_view + novel_time + novel_both
+TRAIN_FRAME_KEYS = {
+    "file_path",
+    "transform_matrix",
+    "time",
+    "camera_index",
+    "time_index",
+    "w",
+    "h",
+    "fl_x",
+    "fl_y",
+    "cx",
+    "cy",
+}
+SCENE_KEYS = {
+    "format",
+    "format_version",
+    "software",
+    "source",
+    "grid",
+    "bounds",
+    "camera_distance",
+    "image",
+}
+
+
+@dataclass(frozen=True)
+class FakeClip:
+    name: str
+    duration: float
+
+
+@dataclass
+class SlidingQuadAsset:
+    """A square that slides along +X as the clip plays; records the times it was posed at."""
+
+    path: Path
+    sha256: str = "0" * 64
+    fail_after_poses: int | None = None
+    posed_seconds: list[float] = field(default_factory=list)
+    clip: FakeClip = FakeClip("Slide", 2.0)
+
+    def find_clip(self, name: str) -> FakeClip:
+        if name != self.clip.name:
+            raise InputError(self.path, f'clip "{name}" not found')
+        return self.clip
+
+    def pose(self, clip: str | None, seconds: float) -> PosedMesh:
+        self.posed_seconds.append(seconds)
+        if self.fail_after_poses is not None and len(self.posed_seconds) > self.fail_after_poses:
+            raise RuntimeError("simulated crash while rendering")
+        shift = 0.25 * seconds
+        positions = np.array(
+            [
+                [-0.5 + shift, -0.5, 0],
+                [0.5 + shift, -0.5, 0],
+                [0.5 + shift, 0.5, 0],
+                [-0.5, 0.5, 0],
+            ],
+            np.float32,
+        )
+        part = PosedPart(
+            positions=positions,
+            normals=np.tile(np.float32([0, 0, 1]), (4, 1)),
+            uvs=None,
+            colors=None,
+            indices=np.array([[0, 1, 2], [0, 2, 3]], np.uint32),
+            material=Material(base_color_factor=np.float32([0.9, 0.5, 0.1, 1.0])),
+        )
+        return PosedMesh([part])
+
+    def clip_bounds(self, clip: str | None, samples: int = 120) -> tuple[np.ndarray, float]:
+        return np.array([0.0, 0.0, 0.0]), 0.5  # too small on purpose: the writer must grow it
+
+
+@pytest.fixture()
+def fake_asset(tmp_path: Path) -> SlidingQuadAsset:
+    source = tmp_path / "sliding.glb"
+    source.write_bytes(b"not read by the fake")
+    return SlidingQuadAsset(path=source)
+
+
+def write_tiny(asset, out: Path, force: bool = False, settings: RigSettings = TINY):
+    try:
+        return write_grid_for_asset(asset, "Slide", out, settings, force=force, progress=False)
+    except InputError as error:
+        if error.where == "EGL":
+            pytest.skip(f"no OpenGL through EGL here: {error}")
+        raise
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def png_paths(folder: Path) -> set[str]:
+    return {"./" + p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.png")}
+
+
+def test_writes_images_and_transforms_as_the_format_says(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    summary = write_tiny(fake_asset, out)
+    assert summary.images == TINY_IMAGES and summary.val_frames == 3
+    assert summary.out_dir == out and summary.images_per_second > 0
+    splits = {name: read_json(out / f"transforms_{name}.json") for name in ("train", "val", "test")}
+    for document in splits.values():
+        assert set(document) == {"camera_angle_x", "frames"}
+        assert document["camera_angle_x"] == pytest.approx(math.radians(40.0))
+    train, val, test = splits["train"]["frames"], splits["val"]["frames"], splits["test"]["frames"]
+    assert len(train) == 4 and len(test) == 3 and len(val) == 3
+    assert all(set(frame) == TRAIN_FRAME_KEYS for frame in train)
+    assert all(set(frame) == TRAIN_FRAME_KEYS | {"subset"} for frame in test + val)
+    assert {f["subset"] for f in test} == {"novel_view", "novel_time", "novel_both"}
+    assert {f["time"] for f in train} == {0.0, 0.5}
+    assert {f["time_index"] for f in test if f["subset"] != "novel_view"} == {2}
+    assert {f["camera_index"] for f in test if f["subset"] != "novel_time"} == {2}
+    assert all(f["file_path"].startswith("./test/") for f in val)
+    # Every listed image exists, and no image is missing from the lists.
+    assert png_paths(out) == {f["file_path"] for f in train + test}
+    assert {f["file_path"] for f in train} == {
+        "./train/c00_t000",
+        "./train/c00_t001",
+        "./train/c01_t000",
+        "./train/c01_t001",
+    }
+    frame = train[0]
+    assert (frame["w"], frame["h"], frame["cx"], frame["cy"]) == (24, 24, 12.0, 12.0)
+    c2w = np.array(frame["transform_matrix"])
+    assert c2w.shape == (4, 4)
+    np.testing.assert_allclose(c2w[3], [0, 0, 0, 1])
+    assert not list(tmp_path.glob(".grid.*")), "no staging folder may be left behind"
+
+
+def test_images_are_straight_alpha_rgba_of_the_posed_times(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    write_tiny(fake_asset, out)
+    first = np.asarray(Image.open(out / "train/c00_t000.png"))
+    later = np.asarray(Image.open(out / "train/c00_t001.png"))
+    assert first.shape == (24, 24, 4) and first.dtype == np.uint8
+    assert (first[..., 3] == 255).any() and first[0, 0, 3] == 0
+    assert not np.array_equal(first, later), "the square moved between the two times"
+    expected = {t * 2.0 for t in train_times(2) + novel_times(2, 1)}
+    assert set(fake_asset.posed_seconds) == expected
+
+
+def test_scene_json_records_provenance_and_grid(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    summary = write_tiny(fake_asset, out)
+    scene = read_json(out / "scene.json")
+    assert set(scene) == SCENE_KEYS
+    assert scene["format"] == "avatar4d-grid" and scene["format_version"] == 1
+    assert scene["software"] == {"name": "avatar4d", "version": avatar4d.__version__}
+    assert scene["source"] == {
+        "file": "sliding.glb",
+        "sha256": fake_asset.sha256,
+        "clip": "Slide",
+        "clip_duration_s": 2.0,
+    }
+    grid = scene["grid"]
+    assert grid["train_azimuths_deg"] == [0.0, 180.0]
+    assert grid["novel_elevations_deg"] == [0.0]
+    assert (grid["width"], grid["height"], grid["samples"]) == (24, 24, 4)
+    assert (grid["train_times"], grid["novel_times"]) == (2, 1)
+    assert (grid["fov_y_deg"], grid["sphere_fraction"]) == (40.0, 0.8)
+    # Bounds grow from the asset's 0.5 to hold the square at its furthest (t = 0.75 of 2 s).
+    far_corner = np.hypot(0.5 + 0.25 * 1.5, 0.5)
+    assert scene["bounds"]["radius"] == pytest.approx(far_corner, rel=1e-6)
+    assert scene["camera_distance"] == pytest.approx(camera_distance(far_corner, 40.0, 0.8))
+    assert summary.radius == pytest.approx(far_corner, rel=1e-6)
+    assert scene["image"] == {
+        "background": "transparent",
+        "alpha": "straight",
+        "composite_on": "white",
+    }
+
+
+def test_existing_dataset_is_refused_without_force(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    write_tiny(fake_asset, out)
+    before = (out / "scene.json").read_bytes()
+    with pytest.raises(InputError) as raised:
+        write_tiny(fake_asset, out)
+    assert raised.value.where == str(out) and "--force" in raised.value.problem
+    assert (out / "scene.json").read_bytes() == before
+
+
+def test_empty_existing_folder_is_used(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    out.mkdir()
+    write_tiny(fake_asset, out)
+    assert (out / "scene.json").is_file()
+
+
+def test_force_replaces_a_previous_dataset(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    write_tiny(fake_asset, out)
+    (out / "stale.txt").write_text("from the previous run")
+    bigger = dataclasses.replace(TINY, width=32, height=32)
+    write_tiny(fake_asset, out, force=True, settings=bigger)
+    assert not (out / "stale.txt").exists()
+    assert read_json(out / "scene.json")["grid"]["width"] == 32
+    assert Image.open(out / "train/c00_t000.png").size == (32, 32)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid", "sliding.glb"]
+
+
+def test_force_does_not_delete_a_folder_that_is_not_a_dataset(fake_asset, tmp_path):
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(InputError, match="does not look like a dataset"):
+        write_tiny(fake_asset, out, force=True)
+    assert (out / "thesis.tex").read_text() == "precious"
+
+
+def test_output_folder_holding_the_source_is_refused(fake_asset, tmp_path):
+    with pytest.raises(InputError, match="contains the input"):
+        write_tiny(fake_asset, tmp_path, force=True)
+    assert fake_asset.path.is_file()
+
+
+def test_a_crash_mid_run_keeps_the_previous_dataset(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    write_tiny(fake_asset, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    crashing = SlidingQuadAsset(path=fake_asset.path, fail_after_poses=4)  # during rendering
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        write_tiny(crashing, out, force=True)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid", "sliding.glb"]
+
+
+def test_unknown_clip_is_an_input_error(fake_asset, tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        write_grid_for_asset(fake_asset, "Nope", tmp_path / "grid", TINY, progress=False)
+    assert not (tmp_path / "grid").exists()
+
+
+def grid_command(file: Path, out: Path, **options) -> GridCommand:
+    tiny = {
+        "res": 24,
+        "train_azimuths": (0.0, 180.0),
+        "train_elevations": (10.0,),
+        "novel_azimuths": (90.0,),
+        "novel_elevations": (0.0,),
+        "train_times": 2,
+        "novel_times": 1,
+    }
+    return GridCommand(file=file, clip="Walk", out=out, **{**tiny, **options})
+
+
+@pytest.mark.parametrize(
+    ("options", "option"),
+    [
+        ({"res": 4}, "--res"),
+        ({"res": 9000}, "--res"),
+        ({"samples": 0}, "--samples"),
+        ({"train_times": 0}, "--train-times"),
+        ({"novel_times": 3}, "--novel-times"),
+        ({"train_elevations": (95.0,)}, "--train-elevations"),
+        ({"novel_azimuths": ()}, "--novel-azimuths"),
+        ({"sphere_fraction": 0.0}, "--sphere-fraction"),
+        ({"fov_y": 200.0}, "--fov-y"),
+    ],
+)
+def test_command_refuses_bad_options_naming_them(options, option, tmp_path):
+    with pytest.raises(InputError) as raised:
+        grid_command(tmp_path / "x.glb", tmp_path / "out", **options).settings()
+    assert raised.value.where == option
+
+
+def test_command_renders_soldier_end_to_end(soldier_glb, tmp_path, capsys):
+    out = tmp_path / "soldier_grid"
+    try:
+        assert grid_command(soldier_glb, out).run() == 0
+    except InputError as error:
+        if error.where == "EGL":
+            pytest.skip(f"no OpenGL through EGL here: {error}")
+        raise
+    printed = capsys.readouterr().out
+    assert f"wrote {TINY_IMAGES} images" in printed and str(out) in printed
+    scene = read_json(out / "scene.json")
+    assert scene["source"]["sha256"] == hashlib.sha256(soldier_glb.read_bytes()).hexdigest()
+    assert scene["source"]["clip"] == "Walk" and scene["source"]["clip_duration_s"] > 0
+    assert len(list(out.rglob("*.png"))) == TINY_IMAGES
+    for path in out.rglob("*.png"):
+        image = np.asarray(Image.open(path))
+        alpha = image[..., 3]
+        assert image.shape == (24, 24, 4)
+        assert (alpha == 255).sum() > 20, f"{path.name}: the character is visible"
+        border = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+        assert not border.any(), f"{path.name}: the character is not cropped"
