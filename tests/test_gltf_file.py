@@ -253,3 +253,43 @@ def test_draco_compressed_primitive_is_decoded(tmp_path):
     corners = {tuple(np.round(p, 3)) for p in part.positions[part.indices.reshape(-1)]}
     assert corners == {(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0)}
     np.testing.assert_allclose(np.abs(part.normals[:, 2]), 1.0, atol=1e-6)  # computed normals
+
+
+def test_scrambled_json_values_only_ever_raise_input_error(tmp_path, robot_glb):
+    """Real-file JSON with random values swapped for wrong types: one InputError, no traceback."""
+    data = robot_glb.read_bytes()
+    (length,) = struct.unpack_from("<I", data, 12)
+    document = json.loads(data[20 : 20 + length])
+    binary = data[28 + length :]
+
+    def leaves(node, path=()):
+        if path:
+            yield path
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, list):
+            children = list(enumerate(node[:4]))
+        else:
+            children = []
+        for key, child in children:
+            yield from leaves(child, (*path, key))
+
+    paths = list(leaves(document))
+    junk = [None, -1, 10**12, "x", 2.5, [], {}, True, [1, 2], {"a": 1}, 0]
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        scrambled = json.loads(json.dumps(document))
+        for _ in range(2):
+            *parents, key = paths[rng.integers(len(paths))]
+            target = scrambled
+            for parent in parents:
+                target = target[parent] if isinstance(target, (dict, list)) else None
+            if isinstance(target, (dict, list)):
+                target[key] = junk[rng.integers(len(junk))]
+        path = tmp_path / f"scrambled_{trial}.glb"
+        path.write_bytes(glb_bytes(scrambled, binary))
+        try:
+            asset = load_asset(path)
+            asset.pose(asset.clips[0].name if asset.clips else None, 0.5)
+        except InputError as error:
+            assert "\n" not in str(error)

@@ -39,6 +39,11 @@ CASES: list[tuple[str, str, str, float]] = [
     # RobotExpressive's own clips keep every morph weight at 0; this derived copy does not.
     ("robot_morph", "robot_morph_glb", "Wave", 0.45),
     ("robot_morph", "robot_morph_glb", "Wave", 0.9),
+    # The built-in demo character (STEP and CUBICSPLINE samplers, morphs, a mesh on two nodes).
+    ("demo", "demo_glb", "wave", 0.55),
+    ("demo", "demo_glb", "wave", 1.37),
+    ("demo", "demo_glb", "talk", 0.42),
+    ("demo", "demo_glb", "talk", 1.13),
 ]
 FIXTURE_NAMES = sorted({case[0] for case in CASES})
 
@@ -58,6 +63,16 @@ def robot_morph_glb(robot_glb: Path, tmp_path_factory: pytest.TempPathFactory) -
     """RobotExpressive.glb with non-zero head morph weights in its "Wave" clip."""
     path = tmp_path_factory.mktemp("threejs") / "RobotExpressive_morph.glb"
     path.write_bytes(_fixture_tool().robot_with_morph_weights(robot_glb.read_bytes()))
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built-in demo character written to a file."""
+    from avatar4d.asset.demo_character import build_demo_character
+
+    path = tmp_path_factory.mktemp("threejs") / "demo_character.glb"
+    path.write_bytes(build_demo_character())
     return path
 
 
@@ -225,5 +240,8 @@ def test_pose_agrees_with_threejs(
     ref = load_reference(name)
     path: Path = request.getfixturevalue(asset_fixture)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert sha == ref.meta["asset_sha256"], f"{path.name} changed since the fixture was made"
+    assert sha == ref.meta["asset_sha256"], (
+        f"{path.name} changed since {FIXTURES.name}/threejs_{name}.npz was made; regenerate it "
+        "(tools/threejs_reference/README.md)"
+    )
     _compare(ref, path, clip, seconds)

@@ -77,10 +77,10 @@ class Accessors:
         if count > MAX_ACCESSOR_COUNT:
             doc.fail(f"{path}.count is {count:,}, more than the {MAX_ACCESSOR_COUNT:,} allowed")
         component_type = accessor.get("componentType")
-        if component_type not in COMPONENT_DTYPES:
+        if not isinstance(component_type, int) or component_type not in COMPONENT_DTYPES:
             doc.fail(f"{path}.componentType {component_type!r} is not a glTF component type")
         type_name = accessor.get("type")
-        if type_name not in TYPE_SHAPES:
+        if not isinstance(type_name, str) or type_name not in TYPE_SHAPES:
             doc.fail(f"{path}.type {type_name!r} is not a glTF accessor type")
         normalized = accessor.get("normalized", False) is True
         return AccessorInfo(index, count, COMPONENT_DTYPES[component_type], type_name, normalized)
@@ -191,7 +191,7 @@ class Accessors:
         indices_spec = doc.object(sparse, "indices", sparse_path)
         values_spec = doc.object(sparse, "values", sparse_path)
         index_type = indices_spec.get("componentType")
-        if index_type not in INDEX_COMPONENT_TYPES:
+        if not isinstance(index_type, int) or index_type not in INDEX_COMPONENT_TYPES:
             doc.fail(f"{sparse_path}.indices.componentType must be 5121, 5123 or 5125")
         index_dtype = COMPONENT_DTYPES[index_type]
         index_info = AccessorInfo(-1, count, index_dtype, "SCALAR", False)

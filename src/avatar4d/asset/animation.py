@@ -90,6 +90,8 @@ def _read_sampler(
         doc.fail(f"{path}.input keyframe times must be finite and non-decreasing")
     output = accessors.read_float(doc.index(sampler, "output", path, "accessors"))
     values = output.astype(np.float64).reshape(-1)
+    if not np.isfinite(values).all():
+        doc.fail(f"{path}.output holds non-finite values")
     keys = len(times)
     per_key = 3 if interpolation == "CUBICSPLINE" else 1
     if keys == 0:

@@ -23,6 +23,10 @@ from avatar4d.asset.demo_head import (
 FACE_SIZE = (1024, 512)  # (width, height): longitude -pi..pi by latitude pi/2..-pi/2
 SHIRT_SIZE = (256, 256)
 SUPERSAMPLE = 3
+# Only this part of the face texture holds features (longitude +-1, latitude -0.8..0.6);
+# the rest is plain skin, so only this window is painted.
+FACE_WINDOW_U = ((np.pi - 1.0) / (2 * np.pi), (np.pi + 1.0) / (2 * np.pi))
+FACE_WINDOW_V = ((np.pi / 2 - 0.6) / np.pi, (np.pi / 2 + 0.8) / np.pi)
 SHIRT_STAR_CENTER = (0.5, 0.36)  # (u, v): the front of the chest
 SLEEVE_V_RANGE = (0.62, 1.0)  # sleeves use the star-free lower part of the shirt texture
 
@@ -30,7 +34,8 @@ SLEEVE_V_RANGE = (0.62, 1.0)  # sleeves use the star-free lower part of the shir
 def face_texture() -> np.ndarray:
     """(H, W, 3) uint8 sRGB face: eyes, brows, cheeks, smiling mouth on skin."""
     width, height = FACE_SIZE
-    longitude, latitude = _pixel_grid(width, height)
+    rows, columns = _pixel_span(FACE_WINDOW_V, height), _pixel_span(FACE_WINDOW_U, width)
+    longitude, latitude = _pixel_grid(width, height, rows, columns)
     longitude = longitude * 2 * np.pi - np.pi
     latitude = np.pi / 2 - latitude * np.pi
     image = _fill(longitude.shape, palette.SKIN)
@@ -57,7 +62,10 @@ def face_texture() -> np.ndarray:
     _paint(image, mouth, palette.MOUTH)
     tongue = mouth & (latitude < lower_lip + 0.015) & (np.abs(x) < 0.14)
     _paint(image, tongue, palette.TONGUE)
-    return _downsample(image)
+    texture = np.empty((height, width, 3), np.uint8)
+    texture[:] = palette.SKIN
+    texture[rows, columns] = _downsample(image)
+    return texture
 
 
 def shirt_texture() -> np.ndarray:
@@ -100,11 +108,19 @@ def _star_radius(angle: np.ndarray, outer: float, inner: float, points: int = 5)
     return numerator / denominator
 
 
-def _pixel_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised (u, v) sample positions, SUPERSAMPLE x SUPERSAMPLE per pixel."""
-    u = (np.arange(width * SUPERSAMPLE) + 0.5) / (width * SUPERSAMPLE)
-    v = (np.arange(height * SUPERSAMPLE) + 0.5) / (height * SUPERSAMPLE)
-    return np.meshgrid(u, v)
+def _pixel_grid(
+    width: int, height: int, rows: slice | None = None, columns: slice | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised (u, v) sample positions, SUPERSAMPLE x SUPERSAMPLE per pixel, over the
+    whole image or over a window of pixel rows and columns."""
+    rows, columns = rows or slice(0, height), columns or slice(0, width)
+    u = np.arange(columns.start * SUPERSAMPLE, columns.stop * SUPERSAMPLE)
+    v = np.arange(rows.start * SUPERSAMPLE, rows.stop * SUPERSAMPLE)
+    return np.meshgrid((u + 0.5) / (width * SUPERSAMPLE), (v + 0.5) / (height * SUPERSAMPLE))
+
+
+def _pixel_span(span: tuple[float, float], size: int) -> slice:
+    return slice(int(np.floor(span[0] * size)), int(np.ceil(span[1] * size)))
 
 
 def _fill(shape: tuple[int, ...], colour: tuple[int, int, int]) -> np.ndarray:

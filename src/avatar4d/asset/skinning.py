@@ -45,8 +45,8 @@ def read_skins(doc: GltfJson, accessors: Accessors, node_count: int) -> list[Ski
             inverse_bind = np.tile(np.eye(4), (len(joints), 1, 1))
         else:
             values = accessors.read_float(index)
-            if values.shape != (len(joints), 16):
-                doc.fail(f"{path}.inverseBindMatrices must hold {len(joints)} MAT4 values")
+            if values.shape != (len(joints), 16) or not np.isfinite(values).all():
+                doc.fail(f"{path}.inverseBindMatrices must hold {len(joints)} finite MAT4 values")
             inverse_bind = values.astype(np.float64).reshape(-1, 4, 4).transpose(0, 2, 1)
         name = doc.string(skin, "name", path, f"skin_{i}")
         skins.append(Skin(np.array(joints, np.int64), inverse_bind, name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import tyro
 
@@ -37,7 +38,7 @@ class GridCommand:
     and scene.json (provenance). Never replaces an existing dataset without --force.
     """
 
-    file: tyro.conf.Positional[Path]
+    file: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="FILE")]
     """The animated character: a .glb or .gltf file."""
 
     clip: str
@@ -76,7 +77,7 @@ class GridCommand:
     sphere_fraction: float = _GRID_24X60.sphere_fraction
     """Fraction of the image height that the character's bounding sphere spans."""
 
-    force: bool = False
+    force: tyro.conf.FlagCreatePairsOff[bool] = False
     """Replace an existing dataset in --out (swapped in only once the new one is complete)."""
 
     def settings(self) -> RigSettings:
