@@ -238,6 +238,7 @@ def test_talk_blinks(asset: Asset) -> None:
     assert eyelid_height(1.3) > 5 * eyelid_height(1.0)  # STEP: shut, then open again
 
 
-def test_loader_summary_runs(asset: Asset) -> None:
-    summary = asset.summary(clips=["talk"], bounds_samples=4)
-    assert summary is not None
+def test_loader_summary_names_the_demo_features(asset: Asset) -> None:
+    assert asset.generator == "avatar4d"
+    text = str(asset.summary(clips=["talk"], bounds_samples=4).to_dict())
+    assert all(name in text for name in ("mouth_open", "wave", "talk", "walk", "face"))

@@ -240,3 +240,19 @@ def test_texture_transform_rotation():
     np.testing.assert_allclose(
         apply_uv_transform(np.float32([[1, 0], [0, 1]]), matrix), [[0, -1], [1, 0]], atol=1e-6
     )
+
+
+def test_quantized_positions_and_normalized_uvs(tmp_path):
+    """KHR_mesh_quantization: integer positions scaled by the node, normalized integer UVs."""
+    gltf = HandmadeGltf()
+    position = gltf.accessor(np.int16([[0, 0, 0], [100, 0, 0], [0, 100, 0]]))
+    uv = gltf.accessor(np.uint16([[0, 0], [65535, 0], [0, 32768]]), normalized=True)
+    mesh = gltf.add(
+        "meshes", {"primitives": [{"attributes": {"POSITION": position, "TEXCOORD_0": uv}}]}
+    )
+    gltf.scene(gltf.node(mesh=mesh, scale=[0.01, 0.01, 0.01]))
+    gltf.doc["extensionsUsed"] = gltf.doc["extensionsRequired"] = ["KHR_mesh_quantization"]
+    part = load_asset(gltf.write_glb(tmp_path / "q.glb")).pose(None, 0).parts[0]
+    np.testing.assert_allclose(part.positions, TRIANGLE, atol=1e-6)
+    np.testing.assert_allclose(part.uvs, [[0, 0], [1, 0], [0, 32768 / 65535]], atol=1e-6)
+    np.testing.assert_array_equal(part.indices, [[0, 1, 2]])  # no indices: sequential

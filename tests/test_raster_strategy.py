@@ -109,8 +109,8 @@ def test_default_strategy_grows_and_prunes_as_the_gradients_dictate() -> None:
     assert matches(means_before[1]) == 0  # replaced by two samples around it
     assert matches(means_before[2]) == 1 and matches(means_before[3]) == 1
     assert matches(means_before[4]) == 0  # pruned
-    split_scale = math.log(0.05 / 1.6)
-    assert int((params["scales"][:, 0] - split_scale).abs().lt(1e-6).sum()) == 2
+    split_scale = scales_before[1] - math.log(1.6)  # gsplat divides a split's scale by 1.6
+    assert int((params["scales"] - split_scale).abs().lt(1e-6).all(-1).sum()) == 2
     for name, optimizer in optimizers.items():
         adam_state = optimizer.state[params[name]]
         assert adam_state["exp_avg"].shape == params[name].shape

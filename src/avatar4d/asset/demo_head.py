@@ -68,7 +68,7 @@ def surface_point(longitude: float, latitude: float) -> np.ndarray:
 
 
 def build_head() -> HeadGeometry:
-    skull = place(ellipsoid(HEAD_RADII, 0, HEAD_SEGMENTS, HEAD_POLAR), HEAD_CENTER)
+    skull = place(ellipsoid(HEAD_RADII, HEAD_POLAR, HEAD_SEGMENTS), HEAD_CENTER)
     longitude, latitude = _grid_angles(HEAD_POLAR, HEAD_SEGMENTS)
     jaw_positions, jaw_normals = _mouth_open(longitude, latitude)
     nose_base = surface_point(0.0, -0.17)
@@ -134,7 +134,7 @@ def build_hair() -> ShapeMesh:
     It stops 35 degrees below the equator, well inside the skull (no hair grows lower)."""
     segments = 40
     polar = np.linspace(0.0, np.radians(125.0), 25)
-    cap = ellipsoid(HEAD_RADII * [1.07, 1.09, 1.07], 0, segments, polar)
+    cap = ellipsoid(HEAD_RADII * [1.07, 1.09, 1.07], polar, segments)
     longitude, latitude = _grid_angles(polar, segments)
     behind = smoothstep(0.5 * np.pi, 0.85 * np.pi, np.abs(longitude))
     fringe = 0.07 * np.cos(9 * longitude) * (1 - smoothstep(0.9, 1.6, np.abs(longitude)))

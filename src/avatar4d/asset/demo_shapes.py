@@ -70,15 +70,13 @@ def lathe(rows: np.ndarray, segments: int) -> ShapeMesh:
     )
 
 
-def ellipsoid(
-    radii: Sequence[float], rows: int, segments: int, polar: np.ndarray | None = None
-) -> ShapeMesh:
+def ellipsoid(radii: Sequence[float], rows: int | np.ndarray, segments: int) -> ShapeMesh:
     """Ellipsoid centred at the origin with semi-axes ``radii`` (x, y, z).
 
-    Rows are evenly spaced in polar angle unless ``polar`` (increasing from 0 to pi) is given.
+    ``rows`` is a number of rows evenly spaced in polar angle, or the polar angles
+    themselves (increasing from 0, the top); a cap that stops short of pi is left open.
     """
-    if polar is None:
-        polar = np.linspace(0.0, np.pi, rows + 1)
+    polar = np.linspace(0.0, np.pi, rows + 1) if np.isscalar(rows) else np.asarray(rows)
     profile = np.stack(
         [radii[1] * np.cos(polar), radii[0] * np.sin(polar), radii[2] * np.sin(polar)], axis=1
     )

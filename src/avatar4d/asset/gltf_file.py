@@ -47,7 +47,7 @@ def read_gltf_file(path: str | Path) -> GltfFile:
     sha256 = hashlib.sha256(data).hexdigest()
     if data[:4] == GLB_MAGIC:
         json_bytes, glb_bin = _split_glb(data, where)
-    elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+    elif data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
         json_bytes, glb_bin = data, None
     else:
         raise InputError(

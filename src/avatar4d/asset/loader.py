@@ -39,9 +39,8 @@ def load_asset(path: str | Path) -> Asset:
     graph = read_scene_graph(doc)
     skins = read_skins(doc, accessors, graph.node_count)
     clips = read_clips(doc, accessors, graph.node_count)
-    asset = Asset(Path(path), gltf.sha256, graph, meshes, skins, clips, images)
-    asset.generator = str(doc.document["asset"].get("generator", ""))
-    return asset
+    generator = str(doc.document["asset"].get("generator", ""))
+    return Asset(Path(path), gltf.sha256, generator, graph, meshes, skins, clips, images)
 
 
 class Asset:
@@ -51,6 +50,7 @@ class Asset:
         self,
         path: Path,
         sha256: str,
+        generator: str,
         graph: SceneGraph,
         meshes: list[MeshData],
         skins: list[Skin],
@@ -60,7 +60,7 @@ class Asset:
         self.path = path
         self.sha256 = sha256
         self.clips = clips
-        self.generator = ""  # asset.generator from the file
+        self.generator = generator  # asset.generator from the file
         self._graph = graph
         self._meshes = meshes
         self._skins = skins

@@ -159,6 +159,10 @@ class _PrimitiveReader:
             colors = np.concatenate([colors, np.ones((count, 1), np.float32)], axis=1)
         joints, weights = self._skin_influences(count)
         target_positions, target_normals = self._morph_targets(count)
+        triangles = self._triangles(count, mode)
+        for shared in (uvs, colors, triangles):  # handed to every pose: nobody may edit them
+            if shared is not None:
+                shared.setflags(write=False)
         return MeshPrimitive(
             mesh_index=mesh_index,
             primitive_index=primitive_index,
@@ -167,7 +171,7 @@ class _PrimitiveReader:
             normals=None if normals is None else normalize_rows(normals),
             uvs=None if uvs is None else uvs.astype(np.float32, copy=False),
             colors=None if colors is None else colors.astype(np.float32, copy=False),
-            triangles=self._triangles(count, mode),
+            triangles=triangles,
             joints=joints,
             weights=weights,
             target_positions=target_positions,

@@ -42,7 +42,7 @@ class GridCommand:
     """The animated character: a .glb or .gltf file."""
 
     clip: str
-    """Name of the animation clip to sample (see `avatar4d asset FILE` for the list)."""
+    """Name of the animation clip to sample (see `avatar4d asset info FILE` for the list)."""
 
     out: Path
     """Output dataset folder; must be absent or empty unless --force."""

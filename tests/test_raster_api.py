@@ -1,0 +1,65 @@
+"""The rasterize() interface: backend choice, input checks, output and info layout."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from avatar4d.raster import RasterCameras, cameras_from_opengl_c2w, rasterize
+from avatar4d.raster.api import resolve_backend
+
+
+def _inputs(count: int = 3) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return {
+        "means": torch.rand(count, 3, generator=generator) * 0.4 - 0.2,
+        "quats": torch.randn(count, 4, generator=generator),
+        "scales": torch.full((count, 3), 0.05),
+        "opacities": torch.full((count,), 0.7),
+        "colors": torch.rand(count, 3, generator=generator),
+    }
+
+
+def _cameras(count: int = 2) -> RasterCameras:
+    c2w = torch.eye(4).repeat(count, 1, 1)
+    c2w[:, 2, 3] = torch.arange(count) + 2.0  # on +z, looking down -z at the origin
+    return cameras_from_opengl_c2w(c2w, 30.0, 30.0, 12.0, 8.0, 24, 16)
+
+
+def test_auto_picks_gsplat_only_on_cuda() -> None:
+    assert resolve_backend("auto", torch.device("cpu")) == "reference"
+    assert resolve_backend("auto", torch.device("cuda", 0)) == "gsplat"
+    assert resolve_backend("gsplat", torch.device("cpu")) == "gsplat"
+    with pytest.raises(ValueError, match="unknown rasteriser backend"):
+        resolve_backend("tiles", torch.device("cpu"))  # type: ignore[arg-type]
+
+
+def test_output_and_info_layout() -> None:
+    out = rasterize(**_inputs(), cameras=_cameras(), background=torch.zeros(3))
+    assert out.rgb.shape == (2, 16, 24, 3) and out.alpha.shape == (2, 16, 24, 1)
+    assert out.rgb.dtype == torch.float32
+    info = out.info
+    assert info["means2d"].shape == (2, 3, 2) and info["radii"].shape == (2, 3, 2)
+    assert info["radii"].dtype == torch.int32 and (info["radii"] > 0).all()
+    assert info["depths"].shape == (2, 3) and info["conics"].shape == (2, 3, 3)
+    assert (info["width"], info["height"], info["n_cameras"]) == (24, 16, 2)
+    assert info["gaussian_ids"] is None
+    # The nearer camera sees the same Gaussians bigger.
+    assert (info["radii"][0] >= info["radii"][1]).all()
+    assert out.alpha[0].sum() > out.alpha[1].sum()
+
+
+@pytest.mark.parametrize(
+    ("name", "bad_shape"),
+    [("means", (3, 2)), ("quats", (3, 3)), ("opacities", (3, 1)), ("colors", (2, 3))],
+)
+def test_wrong_shapes_are_refused(name: str, bad_shape: tuple[int, ...]) -> None:
+    inputs = _inputs()
+    inputs[name] = torch.zeros(bad_shape)
+    with pytest.raises(ValueError, match=name):
+        rasterize(**inputs, cameras=_cameras(), background=torch.zeros(3))
+
+
+def test_cameras_refuse_mismatched_intrinsics() -> None:
+    with pytest.raises(ValueError, match="Ks"):
+        RasterCameras(torch.eye(4)[None].repeat(2, 1, 1), torch.eye(3)[None], 8, 8)
