@@ -17,10 +17,16 @@ Tolerances, and why they are what they are:
 - Images, share of values off by more than 1e-4 <= 1e-3: such flips stay rare.
 - Radii: >= 99.9 % identical and never off by more than 1 px (float32 rounding under ceil);
   the visible sets must be identical, since culling has no threshold near the scene's values.
-- Gradients (means, quats, scales, opacities, colors, means2d): relative L2 error <= 2e-3 and
-  1 - cosine similarity <= 1e-5. gsplat's backward recovers the transmittance from the stored
-  float32 alpha and divides it back pair by pair, so saturated pixels lose up to ~1e-3 relative
-  precision in the small terms behind their front Gaussians; a wrong convention gives O(1).
+- Gradients (means, quats, scales, opacities, colors, means2d): relative L2 error <= 5e-3 and
+  1 - cosine similarity <= 2e-5. Without flips the float32 backends sit at 1e-6 to 1e-4 (gsplat's
+  backward recovers transmittance from the stored float32 alpha and divides it back pair by
+  pair); one threshold flip at 64x64 moved the scale gradient by 6.4e-4 in both float32
+  backends. A wrong convention gives errors of order 1e-1 to 1.
+
+Measured on an H200 (gsplat 1.5.3, torch 2.11, seed 0): gsplat vs float64 reference, 500
+Gaussians, 3 cameras, 128x128: image max |diff| 2e-6, gradient relative errors <= 6e-6; at
+64x64 image max |diff| 5.4e-4 (one flip, the same in the float32 reference), gradients <= 6.4e-4;
+2,000 Gaussians at 128x128 (seed 1): gradients <= 1.1e-4.
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ IMAGE_MAX_TOLERANCE = 5e-3
 IMAGE_OUTLIER_DIFF = 1e-4
 IMAGE_OUTLIER_SHARE = 1e-3
 RADII_SAME_SHARE = 0.999
-GRADIENT_RELATIVE_TOLERANCE = 2e-3
-GRADIENT_COSINE_TOLERANCE = 1e-5  # on 1 - cosine similarity
+GRADIENT_RELATIVE_TOLERANCE = 5e-3
+GRADIENT_COSINE_TOLERANCE = 2e-5  # on 1 - cosine similarity
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
-from avatar4d.raster import RasterCameras, rasterize
+from avatar4d.raster import RasterCameras, pair_selection, rasterize
 from avatar4d.raster.cameras import intrinsics_matrices
 from avatar4d.raster.constants import ALPHA_THRESHOLD
 
@@ -171,7 +172,11 @@ def _dense_sequential_render(out, opacities, colors, background, width, height):
     return rgb + transmittance[..., None] * background, 1 - transmittance, stopped_pixels
 
 
-def test_matches_a_dense_per_pixel_loop_on_a_random_scene() -> None:
+@pytest.mark.parametrize("chunk_splats", [7, 512])  # several depth chunks, and one
+def test_matches_a_dense_per_pixel_loop_on_a_random_scene(
+    chunk_splats: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pair_selection, "CHUNK_SPLATS", chunk_splats)
     generator = torch.Generator().manual_seed(7)
     count, width, height = 80, 30, 22  # not square: catches x / y mix-ups
     means = torch.rand(count, 3, generator=generator, dtype=DTYPE) * torch.tensor(

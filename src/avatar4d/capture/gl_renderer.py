@@ -62,7 +62,22 @@ def view_depth_range(mesh: PosedMesh, camera: Camera) -> tuple[float, float] | N
     return near, far
 
 
+def load_triton_before_mesa() -> None:
+    """Import Triton (PyTorch's kernel compiler) now if it is installed.
+
+    Triton and Mesa's llvmpipe each carry their own LLVM. Importing Triton after llvmpipe
+    has loaded its LLVM crashes the process (segmentation fault), and PyTorch imports Triton
+    lazily (e.g. when the first optimiser is built), so training after rendering in one
+    process would crash. Loaded in this order, both work.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("triton") is not None:
+        import triton  # noqa: F401
+
+
 def create_egl_context():  # -> moderngl.Context
+    load_triton_before_mesa()
     import moderngl
 
     try:

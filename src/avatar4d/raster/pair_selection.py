@@ -7,6 +7,10 @@ visible Gaussian is scan-converted: alpha >= threshold  <=>  sigma <= ln(opacity
 an ellipse, so for every pixel row of its bounding box the columns inside are the roots of a
 quadratic. Only those pixels (plus a hair of margin, which the exact alpha test removes) are
 evaluated, so the work follows the number of pairs that actually contribute.
+
+Gaussians are scan-converted in depth-ordered chunks. A pixel whose transmittance, summed over
+every pair of the earlier chunks, is already at the floor has stopped for good, so later
+chunks drop their pairs there before the sort: in saturated scenes most candidates are hidden.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ LOG_MIN_TRANSMITTANCE = math.log(MIN_TRANSMITTANCE)
 # Extra width, in pixels, of each scan-converted span so that rounding in the quadratic's
 # roots cannot drop a pixel that the exact alpha test would keep.
 SPAN_MARGIN_PX = 0.05
+# Visible Gaussians per scan-conversion chunk: fewer chunks cost less Python overhead, more
+# chunks drop more hidden pairs early (measured on 64x64 with 4,000 Gaussians).
+CHUNK_SPLATS = 512
 
 
 @dataclass(frozen=True)
@@ -74,12 +81,37 @@ def _visible_front_to_back(projected: ProjectedGaussians) -> torch.Tensor:
     return splat.index_select(0, by_camera)
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """Unsorted pairs with their alphas (all (P,) tensors)."""
+
+    pixel: torch.Tensor
+    splat: torch.Tensor
+    gaussian: torch.Tensor
+    x: torch.Tensor
+    y: torch.Tensor
+    alpha: torch.Tensor
+
+    def take(self, index: torch.Tensor) -> _Candidates:
+        return _Candidates(
+            *(getattr(self, name).index_select(0, index) for name in self.__dataclass_fields__)
+        )
+
+    @staticmethod
+    def cat(parts: list[_Candidates]) -> _Candidates:
+        names = _Candidates.__dataclass_fields__
+        return _Candidates(*(torch.cat([getattr(part, name) for part in parts]) for name in names))
+
+
 def _scan_convert(
-    projected: ProjectedGaussians, opacities: torch.Tensor, width: int, height: int
-) -> tuple[PixelPairs, torch.Tensor]:
-    """Candidate pairs in (camera, depth, row, column) order, and their alphas."""
+    projected: ProjectedGaussians,
+    splat: torch.Tensor,
+    opacities: torch.Tensor,
+    width: int,
+    height: int,
+) -> _Candidates:
+    """Pairs of the given flat splat indices in (splat, row, column) order, with alphas."""
     count = projected.depths.shape[1]
-    splat = _visible_front_to_back(projected)
     camera = torch.div(splat, count, rounding_mode="floor")
 
     def per_splat(values: torch.Tensor) -> torch.Tensor:
@@ -123,28 +155,40 @@ def _scan_convert(
     alpha = torch.clamp(per_pair(row_opacity) * torch.exp(-sigma), max=MAX_ALPHA)
     alpha = torch.where(sigma >= 0, alpha, 0.0)
     row_pixel = (per_row(camera) * height + y) * width
-    pairs = PixelPairs(
+    return _Candidates(
         pixel=per_pair(row_pixel) + x,
         splat=per_pair(per_row(splat)),
         gaussian=per_pair(per_row(gaussian)),
         x=x,
         y=per_pair(y),
-        segment_start=torch.empty(0, dtype=torch.bool, device=x.device),
+        alpha=alpha,
     )
-    return pairs, alpha
 
 
-def _take(pairs: PixelPairs, index: torch.Tensor) -> PixelPairs:
-    """The pairs at `index`, which must leave them sorted by pixel."""
-    pixel = pairs.pixel.index_select(0, index)
-    return PixelPairs(
-        pixel=pixel,
-        splat=pairs.splat.index_select(0, index),
-        gaussian=pairs.gaussian.index_select(0, index),
-        x=pairs.x.index_select(0, index),
-        y=pairs.y.index_select(0, index),
-        segment_start=segment_starts(pixel),
+def _contributing_candidates(
+    projected: ProjectedGaussians, opacities: torch.Tensor, width: int, height: int
+) -> _Candidates:
+    """Pairs with alpha >= threshold, front to back, minus pairs on already stopped pixels."""
+    cameras = projected.depths.shape[0]
+    # Per pixel, the sum of log(1 - alpha) over all its earlier pairs. Once that is at the
+    # floor, the stop rule excludes every later pair there, so later chunks can drop them.
+    # The margin keeps float rounding from closing a pixel one pair early.
+    log_transmittance_so_far = torch.zeros(
+        cameras * height * width, dtype=torch.float64, device=opacities.device
     )
+    closed_below = LOG_MIN_TRANSMITTANCE - 1e-3
+    parts = []
+    # split() yields one empty chunk when nothing is visible, so parts is never empty.
+    for splat in _visible_front_to_back(projected).split(CHUNK_SPLATS):
+        candidates = _scan_convert(projected, splat, opacities, width, height)
+        open_pixel = log_transmittance_so_far.index_select(0, candidates.pixel) > closed_below
+        keep = open_pixel & (candidates.alpha >= ALPHA_THRESHOLD)
+        candidates = candidates.take(torch.nonzero(keep).squeeze(-1))
+        log_transmittance_so_far.index_add_(
+            0, candidates.pixel, torch.log(1.0 - candidates.alpha).double()
+        )
+        parts.append(candidates)
+    return _Candidates.cat(parts)
 
 
 @torch.no_grad()
@@ -152,16 +196,20 @@ def select_pairs(
     projected: ProjectedGaussians, opacities: torch.Tensor, width: int, height: int
 ) -> PixelPairs:
     """The pairs gsplat blends, sorted by pixel, front to back within a pixel."""
-    candidates, alpha = _scan_convert(projected, opacities, width, height)
-    contributing = torch.nonzero(alpha >= ALPHA_THRESHOLD).squeeze(-1)
-    # Stable: candidates were generated front to back, and that order must survive.
-    by_pixel = torch.argsort(candidates.pixel.index_select(0, contributing), stable=True)
-    order = contributing.index_select(0, by_pixel)
-    ordered = _take(candidates, order)
-
+    candidates = _contributing_candidates(projected, opacities, width, height)
+    # Stable: candidates come front to back, and that order must survive within a pixel.
+    ordered = candidates.take(torch.argsort(candidates.pixel, stable=True))
+    starts = segment_starts(ordered.pixel)
     # log(1 - alpha), not log1p: the same rounding as gsplat's T * (1 - alpha), and faster.
-    log_transmittance = torch.log(1.0 - alpha.index_select(0, order))
-    after = exclusive_segment_cumsum(log_transmittance, ordered.segment_start)
-    after = after + log_transmittance
+    log_transmittance = torch.log(1.0 - ordered.alpha)
+    after = exclusive_segment_cumsum(log_transmittance, starts) + log_transmittance
     # Transmittance only falls along a pixel's list, so this keeps a prefix of every list.
-    return _take(ordered, torch.nonzero(after > LOG_MIN_TRANSMITTANCE).squeeze(-1))
+    kept = ordered.take(torch.nonzero(after > LOG_MIN_TRANSMITTANCE).squeeze(-1))
+    return PixelPairs(
+        pixel=kept.pixel,
+        splat=kept.splat,
+        gaussian=kept.gaussian,
+        x=kept.x,
+        y=kept.y,
+        segment_start=segment_starts(kept.pixel),
+    )

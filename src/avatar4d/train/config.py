@@ -49,6 +49,8 @@ class TrainConfig:
 
     motion_control_points: int = 0
     """Control points of each Gaussian's motion spline; 0 = half the train times, 4 to 32."""
+    time_curriculum_fraction: float = 0.0
+    """Over this fraction of the steps, widen the train times used from the initial one to all."""
     loop: Literal["auto", "yes", "no"] = "auto"
     """Whether the clip loops (t = 1 is t = 0); auto: yes for avatar4d grids of a clip."""
 
@@ -144,6 +146,8 @@ class TrainConfig:
             raise InputError("--init-opacity", f"must be in (0, 1), got {self.init_opacity}")
         if not 0.0 <= self.ssim_weight <= 1.0:
             raise InputError("--ssim-weight", f"must be in [0, 1], got {self.ssim_weight}")
+        if not 0.0 <= self.time_curriculum_fraction <= 1.0:
+            raise InputError("--time-curriculum-fraction", "must be in [0, 1]")
         if not 0.0 <= self.refine_start_fraction <= self.refine_stop_fraction <= 1.0:
             raise InputError(
                 "--refine-start-fraction",

@@ -40,6 +40,7 @@ class ModelSpec:
     periodic: bool
     scene_center: list[float]
     scene_radius: float
+    anchor_time: float  # the train time the Gaussians were initialised at (canonical pose)
 
 
 @dataclass(frozen=True)

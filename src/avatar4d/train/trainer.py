@@ -51,6 +51,7 @@ from avatar4d.train.run_folder import (
     prepare_new_run_folder,
     write_run_record,
 )
+from avatar4d.train.time_sampling import TimeSampler
 from avatar4d.train.validation import validation_psnr
 
 
@@ -102,7 +103,10 @@ def carving_views(stack: FrameStack, indices: list[int]) -> list[MaskedView]:
 
 
 class FiniteWatch:
-    """Remembers, on the device, the first step whose loss was not finite (no host sync)."""
+    """Remembers, on the device, the first step whose loss was not finite (no host sync).
+
+    Steps are counted from 1, as in the checkpoint names: step k is the k-th update.
+    """
 
     def __init__(self, device: torch.device) -> None:
         self.first_bad = torch.full((), -1, dtype=torch.long, device=device)
@@ -129,6 +133,7 @@ class TrainingSession:
     train: FrameStack
     time_values: list[float]
     time_groups: list[torch.Tensor]  # frame indices (CPU) per train time
+    time_sampler: TimeSampler
     validation: list[FrameStack]
     deformation: SplineDeformation
     params: dict[str, torch.nn.Parameter]
@@ -150,7 +155,14 @@ def _load_frames(dataset: Dataset, config: TrainConfig, device: torch.device, qu
     return train, validation, time_values, [torch.tensor(g) for g in groups]
 
 
-def _new_model(config: TrainConfig, dataset: Dataset, train: FrameStack, groups, device):
+def _new_model(
+    config: TrainConfig,
+    dataset: Dataset,
+    train: FrameStack,
+    time_values: list[float],
+    groups: list[torch.Tensor],
+    device: torch.device,
+):
     """Resolved model settings, initial parameters, and where the points came from."""
     carving_time = max(range(len(groups)), key=lambda i: (len(groups[i]), -i))
     views = carving_views(train, groups[carving_time].tolist())
@@ -165,6 +177,7 @@ def _new_model(config: TrainConfig, dataset: Dataset, train: FrameStack, groups,
         periodic=is_looping(config, dataset),
         scene_center=[float(x) for x in bounds.center],
         scene_radius=float(bounds.radius),
+        anchor_time=time_values[carving_time],
     )
     deformation = SplineDeformation(spec.control_points, spec.periodic)
     initial = initial_gaussians(
@@ -209,7 +222,7 @@ def start_session(
         record = replace(saved, config=config)
         start_step, init_source = checkpoint.step, None
     else:
-        spec, params, init_source = _new_model(config, dataset, train, groups, device)
+        spec, params, init_source = _new_model(config, dataset, train, time_values, groups, device)
         record = new_run_record(config, spec, dataset_root)
         start_step = 0
     write_run_record(run_dir, record)
@@ -231,6 +244,12 @@ def start_session(
         train=train,
         time_values=time_values,
         time_groups=groups,
+        time_sampler=TimeSampler.around(
+            time_values,
+            spec.anchor_time,
+            spec.periodic,
+            round(config.time_curriculum_fraction * config.steps),
+        ),
         validation=validation,
         deformation=SplineDeformation(spec.control_points, spec.periodic),
         params=params,
@@ -246,7 +265,7 @@ def start_session(
 def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     """One optimisation step (render, loss, backward, Adam, densification); returns the loss."""
     config, params = session.config, session.params
-    slot = int(torch.randint(len(session.time_groups), ()))
+    slot = session.time_sampler.draw(step)
     members = session.time_groups[slot]
     pick = members[torch.randperm(len(members))[: config.batch_cameras]].to(session.device)
     if config.random_background:
@@ -344,7 +363,7 @@ def train(
         for step in range(session.start_step, end):
             completed = step + 1
             loss = training_step(session, step)
-            watch.record(step, loss)
+            watch.record(completed, loss)
             loss_sum += loss
             losses_in_sum += 1
             if on_cpu:  # reading a CPU tensor costs nothing; name the exact step at once

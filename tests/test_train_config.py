@@ -1,0 +1,91 @@
+"""TrainConfig: validation, presets, and the run folder's config.yml round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from avatar4d.errors import InputError
+from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
+from avatar4d.train.run_folder import (
+    ModelSpec,
+    new_run_record,
+    prepare_new_run_folder,
+    read_run_record,
+    write_run_record,
+)
+
+
+def test_config_yml_round_trip(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "transforms_train.json").write_text('{"frames": []}')
+    config = TrainConfig(steps=123, lr_means=3e-4, loop="yes", random_background=False)
+    spec = ModelSpec("spline", 6, True, [0.0, 1.0, 0.5], 0.9, 0.25)
+    record = new_run_record(config, spec, data)
+    write_run_record(tmp_path / "run", record)
+    assert "steps: 123" in (tmp_path / "run" / "config.yml").read_text()
+    loaded = read_run_record(tmp_path / "run")
+    assert loaded == record
+    assert loaded.dataset == data.resolve()
+    assert len(loaded.dataset_fingerprint) == 64
+
+
+def test_config_from_dict_rejects_unknown_keys_and_wrong_types():
+    values = config_to_dict(TrainConfig())
+    assert config_from_dict(values, "x") == TrainConfig()
+    assert config_from_dict({**values, "lr_means": 1}, "x").lr_means == 1.0  # int for float
+    with pytest.raises(InputError, match="unknown settings: bogus"):
+        config_from_dict({**values, "bogus": 1}, "config.yml")
+    with pytest.raises(InputError, match="steps must be int"):
+        config_from_dict({**values, "steps": "many"}, "config.yml")
+
+
+@pytest.mark.parametrize(
+    ("change", "option"),
+    [
+        ({"steps": 0}, "--steps"),
+        ({"batch_cameras": -1}, "--batch-cameras"),
+        ({"lr_colors": 0.0}, "--lr-colors"),
+        ({"init_opacity": 1.0}, "--init-opacity"),
+        ({"motion_control_points": 3}, "--motion-control-points"),
+        ({"refine_start_fraction": 0.7, "refine_stop_fraction": 0.5}, "--refine-start-fraction"),
+    ],
+)
+def test_validate_names_the_option(change, option):
+    with pytest.raises(InputError) as error:
+        dataclasses.replace(TrainConfig(), **change).validate()
+    assert error.value.where == option
+
+
+def test_gpu_preset_is_bigger_and_valid():
+    cpu, gpu = TrainConfig(), TrainConfig.for_gpu()
+    gpu.validate()
+    assert gpu.steps > cpu.steps and gpu.init_points > cpu.init_points
+    assert gpu.batch_cameras >= cpu.batch_cameras
+
+
+def test_position_learning_rate_decays_exponentially():
+    config = TrainConfig(steps=100, lr_position_final_factor=0.01)
+    assert config.position_lr_factor(0) == 1.0
+    assert config.position_lr_factor(50) == pytest.approx(0.1)
+    assert config.position_lr_factor(100) == pytest.approx(0.01)
+
+
+def test_an_existing_folder_is_only_replaced_with_force_and_only_if_it_is_a_run(tmp_path):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.yml").write_text("x: 1\n")
+    (run / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="--resume to continue or --force"):
+        prepare_new_run_folder(run, force=False)
+    prepare_new_run_folder(run, force=True)
+    assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]  # only the run's own files
+
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "holiday.jpg").write_bytes(b"x")
+    with pytest.raises(InputError, match="not a run folder"):
+        prepare_new_run_folder(other, force=True)
+    assert (other / "holiday.jpg").exists()

@@ -1,0 +1,47 @@
+"""The training loss: SSIM behaves as SSIM (and agrees with the evaluation metric), L1 mix."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from avatar4d.train.losses import composite, photometric_loss, ssim
+
+
+def random_images(seed: int, batch: int = 2, size: int = 20) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, size, size, 3, generator=generator)
+
+
+def test_ssim_of_identical_images_is_one_and_falls_with_noise():
+    image = random_images(0)
+    assert float(ssim(image, image)) == pytest.approx(1.0, abs=1e-6)
+    generator = torch.Generator().manual_seed(1)
+    noise = torch.randn(image.shape, generator=generator)
+    slightly = float(ssim(image, (image + 0.02 * noise).clamp(0, 1)))
+    very = float(ssim(image, (image + 0.3 * noise).clamp(0, 1)))
+    assert 1.0 > slightly > very > 0.0
+
+
+def test_ssim_matches_the_evaluation_metric():
+    metrics = pytest.importorskip("avatar4d.evaluate.metrics")
+    pred, target = random_images(2, batch=1)[0], random_images(3, batch=1)[0]
+    blurred = (target + torch.roll(target, 1, dims=0)) / 2
+    for other in (pred, blurred):
+        ours = float(ssim(other[None], target[None]))
+        assert ours == pytest.approx(metrics.ssim(other, target), abs=1e-4)
+
+
+def test_loss_mixes_l1_and_dssim():
+    pred, target = random_images(4), random_images(5)
+    l1 = float((pred - target).abs().mean())
+    assert float(photometric_loss(pred, target, 0.0)) == pytest.approx(l1)
+    mixed = float(photometric_loss(pred, target, 0.2))
+    assert mixed == pytest.approx(0.8 * l1 + 0.2 * (1 - float(ssim(pred, target))), rel=1e-5)
+    assert float(photometric_loss(target, target, 0.2)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_composite_uses_straight_alpha():
+    rgba = torch.tensor([[[[1.0, 0.0, 0.0, 0.25]]]])
+    out = composite(rgba, torch.tensor([0.0, 0.0, 1.0]))
+    torch.testing.assert_close(out, torch.tensor([[[[0.25, 0.0, 0.75]]]]))
