@@ -10,8 +10,12 @@ import tyro
 from avatar4d.commands.asset_info import AssetCommand
 from avatar4d.commands.check import CheckCommand
 from avatar4d.commands.demo import DemoCommand
+from avatar4d.commands.evaluate import EvalCommand
+from avatar4d.commands.export import ExportCommand
 from avatar4d.commands.grid import GridCommand
 from avatar4d.commands.pose import PoseCommand
+from avatar4d.commands.render import RenderCommand
+from avatar4d.commands.train import TrainCommand
 from avatar4d.errors import InputError
 
 Command = Union[  # noqa: UP007 (tyro reads the Union)
@@ -20,6 +24,10 @@ Command = Union[  # noqa: UP007 (tyro reads the Union)
     Annotated[PoseCommand, tyro.conf.subcommand("pose")],
     Annotated[GridCommand, tyro.conf.subcommand("grid")],
     Annotated[CheckCommand, tyro.conf.subcommand("check")],
+    Annotated[TrainCommand, tyro.conf.subcommand("train")],
+    Annotated[EvalCommand, tyro.conf.subcommand("eval")],
+    Annotated[RenderCommand, tyro.conf.subcommand("render")],
+    Annotated[ExportCommand, tyro.conf.subcommand("export")],
 ]
 
 EXIT_BAD_INPUT = 2

@@ -26,13 +26,15 @@ class ImagesPerSecondColumn(ProgressColumn):
 
 
 @contextmanager
-def image_progress(total: int, enabled: bool = True) -> Iterator[Callable[[], None]]:
+def image_progress(
+    total: int, enabled: bool = True, label: str = "rendering"
+) -> Iterator[Callable[[], None]]:
     """Yield ``advance()``, to call once per finished image; silent when not ``enabled``."""
     if not enabled:
         yield lambda: None
         return
     columns = (
-        TextColumn("rendering"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         ImagesPerSecondColumn(),

@@ -28,7 +28,7 @@ GPU_SCALE = DemoScale(res=512, train_times=60, novel_times=12)
 
 
 def new_demo_folder(parent: Path, now: datetime | None = None) -> Path:
-    """A fresh ``avatar4d_demo_YYYYmmdd_HHMMSS`` folder name under parent that does not exist yet."""
+    """A new ``avatar4d_demo_YYYYmmdd_HHMMSS`` folder path under parent (not existing yet)."""
     stamp = (now or datetime.now()).strftime("%Y%m%d_%H%M%S")
     candidate = parent / f"avatar4d_demo_{stamp}"
     suffix = 2

@@ -1,0 +1,84 @@
+"""``avatar4d export``: standard 3DGS PLY files, one per time sample."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import tyro
+
+from avatar4d.errors import InputError
+
+MAX_TIMES = 10_000
+
+
+@dataclass
+class ExportCommand:
+    """Export a trained run as standard 3D Gaussian Splatting PLY files, one per time sample.
+
+    Writes OUT/<name>_0000.ply, OUT/<name>_0001.ply, ... at normalised times i / N (x y z,
+    normals, f_dc, f_rest, logit opacity, log scale, rotation: the layout of the original
+    3DGS code), which viewers that play PLY sequences pick up in order, plus times.json.
+    """
+
+    run_dir: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN")]
+    """Run folder written by `avatar4d train`."""
+
+    out: Path
+    """Output folder for the PLY sequence."""
+
+    format: Literal["ply"] = "ply"
+    """Export format (ply: standard 3DGS binary PLY)."""
+
+    times: int = 60
+    """Number of time samples, at t = i / N for i = 0 .. N-1."""
+
+    name: str = "avatar"
+    """File name prefix."""
+
+    step: int | None = None
+    """Checkpoint step. Default: the newest."""
+
+    force: tyro.conf.FlagCreatePairsOff[bool] = False
+    """Overwrite existing PLY files of the same names."""
+
+    def run(self) -> int:
+        import json
+
+        from avatar4d.model.trained import load_trained_model
+        from avatar4d.output.atomic import refuse_existing, write_text_atomic
+        from avatar4d.output.ply_export import write_3dgs_ply
+
+        if not 1 <= self.times <= MAX_TIMES:
+            raise InputError("--times", f"must be 1 .. {MAX_TIMES}, got {self.times}")
+        if not self.name or any(c in self.name for c in "/\\"):
+            raise InputError("--name", f"{self.name!r} is not a plain file name prefix")
+        digits = max(4, len(str(self.times - 1)))
+        paths = [self.out / f"{self.name}_{i:0{digits}d}.ply" for i in range(self.times)]
+        for path in [*paths, self.out / "times.json"]:
+            refuse_existing(path, self.force)
+        model = load_trained_model(self.run_dir, self.step, "cpu")
+        self.out.mkdir(parents=True, exist_ok=True)
+        times = [i / self.times for i in range(self.times)]
+        for path, t in zip(paths, times, strict=True):
+            gaussians = {k: v.detach().cpu() for k, v in model.gaussians_at(t).items()}
+            write_3dgs_ply(
+                path,
+                means=gaussians["means"],
+                normals=None,
+                f_dc=gaussians["colors"],
+                f_rest=None,
+                opacity_logits=gaussians["opacities"],
+                log_scales=gaussians["scales"],
+                quats=gaussians["quats"],
+                force=self.force,
+            )
+        index = {"files": [p.name for p in paths], "times": times, "step": model.step}
+        write_text_atomic(self.out / "times.json", json.dumps(index, indent=1), force=self.force)
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        print(
+            f"exported {len(paths)} PLY files ({model.num_gaussians:,} Gaussians each, "
+            f"{size:.1f} MB) -> {self.out}"
+        )
+        return 0
