@@ -37,6 +37,9 @@ class GaussiansAtTime:
     log_scales: torch.Tensor  # (N, 3)
     opacity_logits: torch.Tensor  # (N,)
     f_dc: torch.Tensor  # (N, 3)
+    # (N, 4) unit quaternion: each Gaussian's rotation since the canonical pose (None: not
+    # tracked by this deformation). The rigidity prior compares neighbours with it.
+    rotation_since_canonical: torch.Tensor | None = None
 
     @property
     def scales(self) -> torch.Tensor:
@@ -81,13 +84,14 @@ class SplineDeformation:
         weight = torch.tensor(weights, device=device, dtype=params["means"].dtype)
         offset = torch.einsum("k,nkc->nc", weight, params["motion_means"][:, index])
         delta = torch.einsum("k,nkc->nc", weight, params["motion_quats"][:, index])
-        delta = delta + delta.new_tensor([1.0, 0.0, 0.0, 0.0])
+        delta = normalize_quat(delta + delta.new_tensor([1.0, 0.0, 0.0, 0.0]))
         return GaussiansAtTime(
             means=params["means"] + offset,
             quats=normalize_quat(quat_multiply(delta, params["quats"])),
             log_scales=params["scales"],
             opacity_logits=params["opacities"],
             f_dc=params["colors"],
+            rotation_since_canonical=delta,
         )
 
     def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:

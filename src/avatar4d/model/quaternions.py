@@ -22,3 +22,14 @@ def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def normalize_quat(q: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     return q / q.norm(dim=-1, keepdim=True).clamp_min(eps)
+
+
+def quat_to_rotation(q: torch.Tensor) -> torch.Tensor:
+    """(..., 4) unit quaternions -> (..., 3, 3) rotation matrices."""
+    w, x, y, z = q.unbind(-1)
+    rows = (
+        (1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)),
+        (2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)),
+        (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)),
+    )
+    return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)

@@ -1,11 +1,12 @@
 """Checkpoints: ``step_XXXXXX.safetensors`` (tensors) + ``step_XXXXXX.json`` (everything else).
 
 The safetensors file holds the parameters (``params/<name>``), each parameter's Adam state
-(``adam/<name>/exp_avg``, ``.../exp_avg_sq``, ``.../step``) and the densification state's
-tensors (``strategy/<key>``). The JSON file holds the step, the strategy's scalars, every RNG
-state, the dataset fingerprint and the parameter names and shapes. Both are written
-atomically, then ``latest.json`` is pointed at the new pair, then old pairs beyond ``keep`` are
-removed: a crash at any moment leaves ``latest.json`` naming a complete checkpoint.
+(``adam/<name>/exp_avg``, ``.../exp_avg_sq``, ``.../step``), the densification state's
+tensors (``strategy/<key>``) and the rigidity prior's neighbour graph (``graph/<key>``). The
+JSON file holds the step, the strategy's scalars, every RNG state, the dataset fingerprint and
+the parameter names and shapes. Both are written atomically, then ``latest.json`` is pointed
+at the new pair, then old pairs beyond ``keep`` are removed: a crash at any moment leaves
+``latest.json`` naming a complete checkpoint.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Checkpoint:
     params: dict[str, torch.Tensor]
     adam: dict[str, dict[str, torch.Tensor]]  # parameter name -> exp_avg, exp_avg_sq, step
     strategy_tensors: dict[str, torch.Tensor]
+    graph_tensors: dict[str, torch.Tensor]
     meta: dict[str, Any]  # the JSON sidecar
     path: Path  # the JSON sidecar
 
@@ -45,6 +47,7 @@ def _tensors_to_save(
     params: dict[str, torch.Tensor],
     optimizers: dict[str, torch.optim.Optimizer],
     strategy_state: dict[str, Any],
+    graph_tensors: dict[str, torch.Tensor],
 ) -> dict[str, torch.Tensor]:
     tensors = {f"params/{name}": param.detach() for name, param in params.items()}
     for name, optimizer in optimizers.items():
@@ -55,6 +58,8 @@ def _tensors_to_save(
     for key, value in strategy_state.items():
         if isinstance(value, torch.Tensor):
             tensors[f"strategy/{key}"] = value
+    for key, value in graph_tensors.items():
+        tensors[f"graph/{key}"] = value
     return {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
 
 
@@ -66,13 +71,17 @@ def save_checkpoint(
     strategy_state: dict[str, Any],
     meta: dict[str, Any],
     keep: int,
+    graph_tensors: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Write the checkpoint for ``step``, point latest.json at it, keep the newest ``keep``."""
     folder.mkdir(parents=True, exist_ok=True)
     name = checkpoint_name(step)
     tensors_path = folder / f"{name}.safetensors"
     with atomic_path(tensors_path, force=True) as temp_path:
-        save_file(_tensors_to_save(params, optimizers, strategy_state), str(temp_path))
+        save_file(
+            _tensors_to_save(params, optimizers, strategy_state, graph_tensors or {}),
+            str(temp_path),
+        )
     sidecar = {
         "format": CHECKPOINT_FORMAT,
         "format_version": CHECKPOINT_FORMAT_VERSION,
@@ -151,7 +160,7 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
     except Exception as error:  # safetensors raises its own error types for damaged files
         raise InputError(tensors_path, f"unreadable checkpoint ({error})") from None
 
-    params, strategy_tensors = {}, {}
+    params, strategy_tensors, graph_tensors = {}, {}, {}
     adam: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in tensors.items():
         group, _, rest = key.partition("/")
@@ -159,6 +168,8 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
             params[rest] = tensor
         elif group == "strategy":
             strategy_tensors[rest] = tensor
+        elif group == "graph":
+            graph_tensors[rest] = tensor
         elif group == "adam":
             name, _, state_key = rest.rpartition("/")
             # Adam keeps its step counter on the CPU unless it is capturable or fused.
@@ -167,7 +178,7 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
     actual = {name: tuple(tensor.shape) for name, tensor in params.items()}
     if expected != actual:
         raise InputError(tensors_path, "parameters do not match the names and shapes in its .json")
-    return Checkpoint(step, params, adam, strategy_tensors, meta, json_path)
+    return Checkpoint(step, params, adam, strategy_tensors, graph_tensors, meta, json_path)
 
 
 def restore_adam_states(

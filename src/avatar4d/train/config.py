@@ -44,6 +44,12 @@ class TrainConfig:
     """Loss = (1 - w) * L1 + w * (1 - SSIM)."""
     motion_smoothness: float = 1e-2
     """Weight of the prior on the second differences of the motion control points."""
+    rigidity_weight: float = 0.0
+    """Weight of the local rigidity prior (neighbours move and turn together); 0 = off."""
+    rigidity_neighbours: int = 8
+    """Nearest canonical neighbours each Gaussian is tied to by the rigidity prior."""
+    rigidity_anchors: int = 50_000
+    """Most Gaussians the rigidity prior is evaluated at (a random subset when more)."""
     random_background: bool = True
     """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
 
@@ -124,6 +130,8 @@ class TrainConfig:
             "val_images",
             "keep_checkpoints",
             "log_every",
+            "rigidity_neighbours",
+            "rigidity_anchors",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -133,6 +141,7 @@ class TrainConfig:
             "val_every",
             "reset_opacity_every",
             "motion_smoothness",
+            "rigidity_weight",
             "ssim_weight",
             "motion_control_points",
         )

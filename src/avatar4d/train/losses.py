@@ -7,7 +7,6 @@ lives in ``avatar4d.evaluate.metrics``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
@@ -15,22 +14,29 @@ SSIM_C1 = 0.01**2
 SSIM_C2 = 0.03**2
 
 
-def gaussian_window(size: int, sigma: float, channels: int, like: torch.Tensor) -> torch.Tensor:
-    """(channels, 1, size, size) normalised Gaussian kernel for a depthwise convolution."""
-    offsets = torch.arange(size, dtype=like.dtype, device=like.device) - (size - 1) / 2
-    line = torch.exp(-(offsets**2) / (2 * sigma**2))
-    line = line / line.sum()
-    return (line[:, None] * line[None, :]).expand(channels, 1, size, size).contiguous()
+def blur_matrix(size: int, like: torch.Tensor) -> torch.Tensor:
+    """(size, size) matrix that applies the 1D Gaussian window with zero padding ("same")."""
+    offsets = torch.arange(SSIM_WINDOW, dtype=like.dtype, device=like.device) - SSIM_WINDOW // 2
+    window = torch.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    window = window / window.sum()
+    index = torch.arange(size, device=like.device)
+    gap = index[None, :] - index[:, None]  # input pixel minus output pixel
+    half = SSIM_WINDOW // 2
+    return torch.where(gap.abs() <= half, window[(gap + half).clamp(0, 2 * half)], 0.0)
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean SSIM of (B, H, W, 3) images in [0, 1] (Gaussian window, zero padding)."""
-    x, y = pred.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2)
-    channels = x.shape[1]
-    window = gaussian_window(SSIM_WINDOW, SSIM_SIGMA, channels, x)
+    """Mean SSIM of (B, H, W, 3) images in [0, 1] (11 x 11 Gaussian window, zero padding).
+
+    The separable window is applied as two small matrix products (rows, then columns): the
+    same numbers as a zero-padded convolution, and much faster than a depthwise convolution
+    on the CPU for training-sized images.
+    """
+    x, y = pred.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2)  # (B, 3, H, W)
+    rows, columns = blur_matrix(x.shape[-2], x), blur_matrix(x.shape[-1], x)
 
     def blur(image: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(image, window, padding=SSIM_WINDOW // 2, groups=channels)
+        return rows @ image @ columns.T
 
     mu_x, mu_y = blur(x), blur(y)
     var_x = blur(x * x) - mu_x**2

@@ -40,6 +40,7 @@ from avatar4d.train.optimizers import (
     set_position_learning_rates,
 )
 from avatar4d.train.progress import TrainProgress, loading_progress
+from avatar4d.train.rigidity import NeighbourGraph, build_neighbour_graph, rigidity_loss
 from avatar4d.train.rng import capture_rng_states, restore_rng_states, seed_everything
 from avatar4d.train.run_folder import (
     TENSORBOARD,
@@ -143,6 +144,15 @@ class TrainingSession:
     strategy_state: dict
     start_step: int
     init_source: str | None
+    graph: NeighbourGraph | None = None  # the rigidity prior's, when it is on
+
+    def rebuild_graph(self) -> None:
+        if self.config.rigidity_weight > 0:
+            self.graph = build_neighbour_graph(
+                self.params["means"].detach(),
+                self.config.rigidity_neighbours,
+                self.config.rigidity_anchors,
+            )
 
 
 def _load_frames(dataset: Dataset, config: TrainConfig, device: torch.device, quiet: bool):
@@ -236,8 +246,7 @@ def start_session(
         restore_adam_states(optimizers, params, checkpoint.adam)
         strategy_state.update(checkpoint.meta.get("strategy_scalars", {}))
         strategy_state.update(checkpoint.strategy_tensors)
-        restore_rng_states(checkpoint.meta["rng"])
-    return TrainingSession(
+    session = TrainingSession(
         config=config,
         record=record,
         device=device,
@@ -260,11 +269,21 @@ def start_session(
         start_step=start_step,
         init_source=init_source,
     )
+    if resume:
+        if checkpoint.graph_tensors:
+            session.graph = NeighbourGraph.from_tensors(checkpoint.graph_tensors)
+        elif config.rigidity_weight > 0:
+            session.rebuild_graph()
+        restore_rng_states(checkpoint.meta["rng"])
+    else:
+        session.rebuild_graph()
+    return session
 
 
 def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     """One optimisation step (render, loss, backward, Adam, densification); returns the loss."""
     config, params = session.config, session.params
+    radius = session.record.model.scene_radius
     slot = session.time_sampler.draw(step)
     members = session.time_groups[slot]
     pick = members[torch.randperm(len(members))[: config.batch_cameras]].to(session.device)
@@ -276,16 +295,19 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     set_position_learning_rates(
         session.optimizers, session.learning_rates, config.position_lr_factor(step)
     )
-    gaussians = session.deformation.deform(params, session.time_values[slot])
-    output = render_gaussians(gaussians, session.train.cameras(pick), background)
+    posed = session.deformation.deform(params, session.time_values[slot])
+    output = render_gaussians(posed, session.train.cameras(pick), background)
     session.strategy.step_pre_backward(
         params, session.optimizers, session.strategy_state, step, output.info
     )
     target = losses.composite(session.train.images(pick), background)
     loss = losses.photometric_loss(output.rgb, target, config.ssim_weight)
     if config.motion_smoothness > 0:
-        smoothness = session.deformation.smoothness(params, session.record.model.scene_radius)
+        smoothness = session.deformation.smoothness(params, radius)
         loss = loss + config.motion_smoothness * smoothness
+    if session.graph is not None:
+        rigidity = rigidity_loss(session.graph, params["means"], posed, radius)
+        loss = loss + config.rigidity_weight * rigidity
     loss.backward()
     for optimizer in session.optimizers.values():
         optimizer.step()
@@ -298,6 +320,8 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
         output.info,
         packed=is_packed(output.info),
     )
+    if session.graph is not None and session.strategy.is_refine_step(step):
+        session.rebuild_graph()  # the Gaussians were cloned, split or pruned
     return loss.detach()
 
 
@@ -314,6 +338,7 @@ def save_session(session: TrainingSession, run_dir: Path, completed: int) -> Pat
             "software_version": session.record.software_version,
         },
         keep=session.config.keep_checkpoints,
+        graph_tensors=session.graph.as_tensors() if session.graph is not None else None,
     )
 
 
