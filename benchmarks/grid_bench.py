@@ -38,10 +38,21 @@ from avatar4d.train.config import TrainConfig
 from avatar4d.train.trainer import train
 
 
+def _save(result: dict, path: Path) -> None:
+    """Write the results so far (after every stage: a later failure keeps them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def _git_commit() -> str:
+    import os
+
+    if os.environ.get("AVATAR4D_COMMIT"):
+        return os.environ["AVATAR4D_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-        return out.stdout.strip() or "unknown"
+        commit = out.stdout.strip()
+        return commit if len(commit) == 40 else "unknown"
     except OSError:
         return "unknown"
 
@@ -126,6 +137,7 @@ def main() -> int:
             "gl_renderer": summary.gl_renderer,
         }
         result["stages_run"].append("grid")
+        _save(result, args.json)
 
     if "train" in stages:
         result["cuda_compile_seconds"] = _cuda_compile_seconds()
@@ -154,6 +166,7 @@ def main() -> int:
             / 1e6,
         }
         result["stages_run"].append("train")
+        _save(result, args.json)
 
     model = load_trained_model(run_dir)
     dataset = load_dataset(grid_dir)
@@ -163,11 +176,13 @@ def main() -> int:
         result["eval"] = metrics_json_dict(evaluation.result)
         result["eval_seconds"] = time.perf_counter() - started
         result["stages_run"].append("eval")
+        _save(result, args.json)
 
     if "speed" in stages:
         center, radius = dataset.bounds.center, dataset.bounds.radius
         result["render_fps"] = {
-            str(size): _render_fps(model, center, radius, size, args.fps_frames) for size in (512, 1024)
+            str(size): _render_fps(model, center, radius, size, args.fps_frames)
+            for size in (512, 1024)
         }
         video = args.work / "orbit_1024.mp4"
         result["orbit_mp4_1024_seconds"] = _orbit_video_seconds(
@@ -176,8 +191,7 @@ def main() -> int:
         result["orbit_mp4_frames"] = args.video_frames
         result["stages_run"].append("speed")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    _save(result, args.json)
     print(json.dumps(result, indent=2))
     return 0
 

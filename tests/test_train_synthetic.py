@@ -52,9 +52,9 @@ def blob_gaussians(t: float) -> dict[str, torch.Tensor]:
         phase = 2.0 * math.pi * (t + k / 3.0)
         centre = torch.tensor(
             [
-                0.45 * math.cos(phase),
-                0.25 * math.sin(2 * phase) + 0.2 * (k - 1),
-                0.45 * math.sin(phase),
+                0.25 * math.cos(phase),
+                0.1 * math.sin(2 * phase) + 0.25 * (k - 1),
+                0.25 * math.sin(phase),
             ]
         )
         means.append(centre + 0.12 * torch.randn(GAUSSIANS_PER_BLOB, 3, generator=generator))

@@ -219,6 +219,8 @@ def start_session(
         raise ValueError("a new run needs a TrainConfig")
     config.validate()
     device = resolve_device(config.device)
+    if device.type == "cpu" and config.cpu_threads > 0:
+        torch.set_num_threads(config.cpu_threads)
     dataset = load_dataset(dataset_root)
     if not resume:
         prepare_new_run_folder(run_dir, force)
@@ -346,6 +348,53 @@ def _due(completed: int, every: int) -> bool:
     return every > 0 and completed % every == 0
 
 
+def run_steps(
+    session: TrainingSession, run_dir: Path, end: int, progress: TrainProgress
+) -> tuple[Path | None, float | None]:
+    """Steps from the session's start to ``end``; -> (newest checkpoint, last val PSNR)."""
+    config = session.config
+    watch = FiniteWatch(session.device)
+    last_good = None
+    if session.start_step > 0:
+        last_good = checkpoints_folder(run_dir) / f"{checkpoint_name(session.start_step)}.json"
+    last_psnr = None
+    loss_sum = torch.zeros((), device=session.device)
+    losses_in_sum = 0
+
+    def check_finite(completed: int) -> None:
+        bad = watch.first_bad_step()
+        if bad is None and not all_finite(session.params):
+            bad = completed
+        if bad is not None:
+            raise TrainingDiverged(bad, last_good)
+
+    for step in range(session.start_step, end):
+        completed = step + 1
+        loss = training_step(session, step)
+        watch.record(completed, loss)
+        loss_sum += loss
+        losses_in_sum += 1
+        if session.device.type == "cpu":  # reading a CPU tensor is free: name the exact step
+            check_finite(completed)
+        is_last = completed == end
+        if _due(completed, config.log_every) or is_last:
+            check_finite(completed)
+            mean_loss = float(loss_sum) / losses_in_sum
+            progress.log_training(completed, mean_loss, len(session.params["means"]))
+            loss_sum.zero_()
+            losses_in_sum = 0
+        if _due(completed, config.val_every) or (is_last and config.val_every > 0):
+            check_finite(completed)
+            psnr = validation_psnr(session.params, session.deformation, session.validation)
+            if not math.isnan(psnr):
+                last_psnr = psnr
+                progress.log_validation(completed, psnr)
+        if _due(completed, config.checkpoint_every) or is_last:
+            check_finite(completed)
+            last_good = save_session(session, run_dir, completed)
+    return last_good, last_psnr
+
+
 def train(
     dataset_root: Path,
     run_dir: Path,
@@ -364,58 +413,24 @@ def train(
     ``config.steps``; a later resume continues exactly where it stopped.
     """
     started = time.perf_counter()
-    dataset_root, run_dir = Path(dataset_root), Path(run_dir)
-    session = start_session(dataset_root, run_dir, config, resume, force, quiet)
-    config = session.config
-    end = config.steps if stop_after is None else min(config.steps, stop_after)
-    on_cpu = session.device.type == "cpu"
-    watch = FiniteWatch(session.device)
-    last_good = checkpoints_folder(run_dir) / f"{checkpoint_name(session.start_step)}.json"
-    last_good = last_good if resume else None
-    last_psnr: float | None = None
-    loss_sum = torch.zeros((), device=session.device)
-    losses_in_sum = 0
-
-    def check_finite(completed: int) -> None:
-        bad = watch.first_bad_step()
-        if bad is None and not all_finite(session.params):
-            bad = completed
-        if bad is not None:
-            raise TrainingDiverged(bad, last_good)
-
-    board = run_dir / TENSORBOARD if tensorboard else None
-    with TrainProgress(config.steps, session.start_step, not quiet, board) as progress:
-        for step in range(session.start_step, end):
-            completed = step + 1
-            loss = training_step(session, step)
-            watch.record(completed, loss)
-            loss_sum += loss
-            losses_in_sum += 1
-            if on_cpu:  # reading a CPU tensor costs nothing; name the exact step at once
-                check_finite(completed)
-            is_last = completed == end
-            if _due(completed, config.log_every) or is_last:
-                check_finite(completed)
-                progress.log_training(
-                    completed, float(loss_sum) / losses_in_sum, len(session.params["means"])
-                )
-                loss_sum.zero_()
-                losses_in_sum = 0
-            if _due(completed, config.val_every) or (is_last and config.val_every):
-                check_finite(completed)
-                last_psnr = validation_psnr(session.params, session.deformation, session.validation)
-                if not math.isnan(last_psnr):
-                    progress.log_validation(completed, last_psnr)
-            if _due(completed, config.checkpoint_every) or is_last:
-                check_finite(completed)
-                last_good = save_session(session, run_dir, completed)
-    if last_good is None:  # resumed at or past the end: nothing left to do
-        last_good = save_session(session, run_dir, session.start_step)
+    threads = torch.get_num_threads()  # start_session may change it for a CPU run
+    try:
+        dataset_root, run_dir = Path(dataset_root), Path(run_dir)
+        session = start_session(dataset_root, run_dir, config, resume, force, quiet)
+        config = session.config
+        end = config.steps if stop_after is None else min(config.steps, stop_after)
+        board = run_dir / TENSORBOARD if tensorboard else None
+        with TrainProgress(config.steps, session.start_step, not quiet, board) as progress:
+            last_good, last_psnr = run_steps(session, run_dir, end, progress)
+        if last_good is None:  # no step was due (stop_after=0): keep the initial model
+            last_good = save_session(session, run_dir, session.start_step)
+    finally:
+        torch.set_num_threads(threads)
     return TrainResult(
         steps=max(end, session.start_step),
         num_gaussians=len(session.params["means"]),
         seconds=time.perf_counter() - started,
-        last_val_psnr=last_psnr if last_psnr is not None and not math.isnan(last_psnr) else None,
+        last_val_psnr=last_psnr,
         checkpoint=last_good,
         init_source=session.init_source,
     )
