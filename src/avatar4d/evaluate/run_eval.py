@@ -71,7 +71,10 @@ def _score_frames(
     for batch in _batches(frames):
         renders = render_straight_rgba(model, batch, batch[0].time or 0.0)
         for frame, pred in zip(batch, renders, strict=True):
-            gt = torch.as_tensor(np.array(load_image_rgba(frame)), device=pred.device).float() / 255.0
+            gt = (
+                torch.as_tensor(np.array(load_image_rgba(frame)), device=pred.device).float()
+                / 255.0
+            )
             scores = score_image(pred, gt, lpips)
             record = FrameRecord.from_scores(
                 frame_id=f"{frame.image_path.parent.name}/{frame.image_path.stem}",
