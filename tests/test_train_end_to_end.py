@@ -21,12 +21,11 @@ from avatar4d.train.config import TrainConfig
 from avatar4d.train.trainer import TrainingDiverged, train
 
 TINY = TrainConfig(
-    steps=60,
+    steps=100,
     batch_cameras=4,
     device="cpu",
     init_points=250,
     init_hull_resolution=24,
-    lr_motion_means=1e-3,
     refine_every=20,
     refine_start_fraction=0.2,
     refine_stop_fraction=0.7,
@@ -84,8 +83,8 @@ def test_training_learns_and_beats_the_mean_colour_on_a_held_out_camera(trained_
     baseline = np.mean(
         [psnr_on_white(train_mean.expand(24, 24, 3), f) for f in dataset.splits["test"]]
     )
-    assert after > before + 2.0
-    assert after > baseline + 3.0
+    assert after > before + 3.0
+    assert after > baseline + 6.0
     assert result.last_val_psnr is not None and result.last_val_psnr > baseline
 
 

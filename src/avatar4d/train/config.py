@@ -28,8 +28,10 @@ class TrainConfig:
 
     lr_means: float = 1.6e-4
     """Learning rate of the canonical positions, in units of the bounds radius."""
-    lr_motion_means: float = 1.6e-4
-    """Learning rate of the position control points, in units of the bounds radius."""
+    lr_motion_means: float = 0.03
+    """Learning rate of the position control points, in units of the bounds radius. Much
+    higher than the canonical positions': the motion starts at zero and must travel as far as
+    the character moves."""
     lr_position_final_factor: float = 0.01
     """Position learning rates decay exponentially to this fraction by the last step."""
     lr_motion_quats: float = 1e-3
@@ -45,7 +47,7 @@ class TrainConfig:
 
     ssim_weight: float = 0.2
     """Loss = (1 - w) * L1 + w * (1 - SSIM)."""
-    motion_smoothness: float = 1e-2
+    motion_smoothness: float = 1e-3
     """Weight of the prior on the second differences of the motion control points."""
     rigidity_weight: float = 0.0
     """Weight of the local rigidity prior (neighbours move and turn together); 0 = off."""

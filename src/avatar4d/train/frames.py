@@ -33,6 +33,7 @@ class FrameStack:
     cx: torch.Tensor
     cy: torch.Tensor
     times: list[float]  # per frame
+    camera_indices: list[int | None]  # per frame: which physical camera took it
     width: int
     height: int
 
@@ -97,6 +98,7 @@ def stack_frames(
         cx=column("cx"),
         cy=column("cy"),
         times=[frame_time(frame) for frame in frames],
+        camera_indices=[frame.camera_index for frame in frames],
         width=width,
         height=height,
     )

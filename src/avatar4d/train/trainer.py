@@ -24,6 +24,7 @@ from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, init
 from avatar4d.model.render import render_gaussians
 from avatar4d.model.visual_hull import MaskedView
 from avatar4d.train import losses
+from avatar4d.train.anchor_time import representative_time
 from avatar4d.train.checkpoint import (
     checkpoint_name,
     load_checkpoint,
@@ -174,7 +175,7 @@ def _new_model(
     device: torch.device,
 ):
     """Resolved model settings, initial parameters, and where the points came from."""
-    carving_time = max(range(len(groups)), key=lambda i: (len(groups[i]), -i))
+    carving_time = representative_time(train, groups)
     views = carving_views(train, groups[carving_time].tolist())
     if dataset.bounds is not None:
         bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
