@@ -14,6 +14,7 @@ separately (a warm-up render before training starts).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -36,6 +37,24 @@ from avatar4d.output.time_mapping import time_mapping
 from avatar4d.output.video import Mp4Writer
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.trainer import train
+
+
+def _with_overrides(config: TrainConfig, assignments: list[str]) -> TrainConfig:
+    """``name=value`` settings parsed with the type of the field they replace."""
+    changes = {}
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    for assignment in assignments:
+        name, _, text = assignment.partition("=")
+        if name not in fields:
+            raise SystemExit(f"--set {assignment}: no TrainConfig setting {name!r}")
+        current = getattr(config, name)
+        if isinstance(current, bool):
+            changes[name] = text.lower() in ("1", "true", "yes")
+        elif isinstance(current, (int, float)):
+            changes[name] = type(current)(float(text))
+        else:
+            changes[name] = text
+    return dataclasses.replace(config, **changes)
 
 
 def _save(result: dict, path: Path) -> None:
@@ -110,11 +129,19 @@ def main() -> int:
     parser.add_argument("--res", type=int, default=512)
     parser.add_argument("--steps", type=int, default=None, help="training steps (GPU preset)")
     parser.add_argument("--stages", default="grid,train,eval,speed")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a TrainConfig setting of the GPU preset, e.g. --set grow_grad2d=1e-4",
+    )
+    parser.add_argument("--run-name", default="run", help="run folder name inside --work")
     parser.add_argument("--video-frames", type=int, default=500)
     parser.add_argument("--fps-frames", type=int, default=200)
     args = parser.parse_args()
     stages = set(args.stages.split(","))
-    grid_dir, run_dir = args.work / "grid", args.work / "run"
+    grid_dir, run_dir = args.work / "grid", args.work / args.run_name
     result: dict = {
         "asset": args.asset.name,
         "clip": args.clip,
@@ -144,6 +171,8 @@ def main() -> int:
         config = TrainConfig.for_gpu() if torch.cuda.is_available() else TrainConfig()
         if args.steps is not None:
             config.steps = args.steps
+        config = _with_overrides(config, args.set)
+        result["config"] = dataclasses.asdict(config)
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
         trained = train(grid_dir, run_dir, config, force=True, quiet=True)
