@@ -43,36 +43,41 @@ def test_initial_motion_is_the_identity():
     torch.testing.assert_close(posed.opacities, torch.sigmoid(params["opacities"]))
 
 
-def test_shared_offset_moves_every_gaussian_at_every_time():
-    deformation = SplineDeformation(num_control=5, periodic=False)
-    params = random_params(4, deformation)
+def test_the_anchor_time_is_the_canonical_pose_whatever_the_motion():
+    deformation = SplineDeformation(num_control=6, periodic=True, anchor_time=0.4)
+    params = random_params(8, deformation, motion=0.5)
+    posed = deformation.deform(params, 0.4)
+    assert torch.equal(posed.means, params["means"])
+    torch.testing.assert_close(posed.quats, params["quats"] / params["quats"].norm(dim=-1)[:, None])
+    # Moving every control point of a Gaussian alike changes nothing: no free drift direction.
+    before = deformation.deform(params, 0.75).means
     with torch.no_grad():
-        params["motion_means"][:] = torch.tensor([0.5, -1.0, 2.0])
-    for t in (0.0, 0.31, 1.0):
-        moved = deformation.deform(params, t).means - params["means"]
-        torch.testing.assert_close(moved, torch.tensor([[0.5, -1.0, 2.0]]).expand(4, 3))
+        params["motion_means"] += torch.tensor([0.5, -1.0, 2.0])
+    torch.testing.assert_close(deformation.deform(params, 0.75).means, before)
+
+
+def test_offset_is_the_spline_at_t_minus_the_spline_at_the_anchor():
+    deformation = SplineDeformation(num_control=6, periodic=True, anchor_time=0.0)
+    params = random_params(5, deformation, motion=0.3)
+    c = params["motion_means"].detach()
+    posed = deformation.deform(params, 2 / 6)  # knot 2: (c1 + 4 c2 + c3) / 6
+    at_anchor = (c[:, 5] + 4 * c[:, 0] + c[:, 1]) / 6
+    expected = params["means"] + (c[:, 1] + 4 * c[:, 2] + c[:, 3]) / 6 - at_anchor
+    torch.testing.assert_close(posed.means, expected)
 
 
 def test_rotation_offset_is_a_world_frame_product():
-    deformation = SplineDeformation(num_control=4, periodic=True)
+    deformation = SplineDeformation(num_control=4, periodic=True, anchor_time=0.0)
     params = random_params(3, deformation)
     half = math.pi / 4  # a 90 degree turn about +Z
     turn = torch.tensor([math.cos(half), 0.0, 0.0, math.sin(half)])
-    with torch.no_grad():
-        params["motion_quats"][:] = turn - torch.tensor([1.0, 0.0, 0.0, 0.0])
-    posed = deformation.deform(params, 0.6)
+    with torch.no_grad():  # S(0.5) - S(0) = (4/6) c2 when only c2 is set
+        params["motion_quats"][:, 2] = 1.5 * (turn - torch.tensor([1.0, 0.0, 0.0, 0.0]))
+    posed = deformation.deform(params, 0.5)
     rotation_z = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     expected = rotation_z @ quaternion_to_rotation(params["quats"].detach())
     torch.testing.assert_close(quaternion_to_rotation(posed.quats), expected, atol=1e-5, rtol=0)
-
-
-def test_at_a_knot_the_offset_is_the_b_spline_average():
-    deformation = SplineDeformation(num_control=6, periodic=True)
-    params = random_params(5, deformation, motion=0.3)
-    c = params["motion_means"].detach()
-    posed = deformation.deform(params, 2 / 6)
-    expected = params["means"] + (c[:, 1] + 4 * c[:, 2] + c[:, 3]) / 6
-    torch.testing.assert_close(posed.means, expected)
+    torch.testing.assert_close(posed.rotation_since_canonical, turn.expand(3, 4), atol=1e-6, rtol=0)
 
 
 def test_periodic_deformation_wraps_and_is_continuous():
@@ -88,13 +93,13 @@ def test_periodic_deformation_wraps_and_is_continuous():
         assert step.abs().max() < 1e-2
 
 
-def test_gradients_reach_only_the_four_active_control_points():
-    deformation = SplineDeformation(num_control=8, periodic=True)
+def test_gradients_reach_only_the_control_points_active_at_t_and_at_the_anchor():
+    deformation = SplineDeformation(num_control=8, periodic=True, anchor_time=0.0)
     params = random_params(3, deformation, motion=0.1)
-    posed = deformation.deform(params, 0.5)  # knot 4: points 3, 4, 5 (and 6 with weight 0)
+    posed = deformation.deform(params, 0.5)  # knot 4: points 3, 4, 5; the anchor: 7, 0, 1
     (posed.means.sum() + posed.quats.sum()).backward()
     touched = params["motion_means"].grad.abs().sum(dim=(0, 2)) > 0
-    assert touched.tolist() == [False, False, False, True, True, True, False, False]
+    assert touched.tolist() == [True, True, False, True, True, True, False, True]
 
 
 def test_smoothness_prior_is_zero_for_constant_or_straight_motion():

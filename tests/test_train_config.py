@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from avatar4d.errors import InputError
+from avatar4d.model.spec import ModelSpec
 from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
 from avatar4d.train.run_folder import (
-    ModelSpec,
     new_run_record,
     prepare_new_run_folder,
     read_run_record,

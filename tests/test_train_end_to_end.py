@@ -15,7 +15,7 @@ from avatar4d.commands.train import TrainCommand
 from avatar4d.data.dnerf import load_dataset, load_image_rgba
 from avatar4d.errors import InputError
 from avatar4d.model.trained import load_trained_model
-from avatar4d.train import losses
+from avatar4d.train import losses, progress
 from avatar4d.train.checkpoint import load_checkpoint
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.trainer import TrainingDiverged, train
@@ -26,6 +26,7 @@ TINY = TrainConfig(
     device="cpu",
     init_points=250,
     init_hull_resolution=24,
+    lr_motion_means=0.03,  # 100 steps: the motion has to be learned fast
     refine_every=20,
     refine_start_fraction=0.2,
     refine_stop_fraction=0.7,
@@ -201,3 +202,13 @@ def test_command_reports_divergence_in_one_line(dataset_root, tmp_path, monkeypa
     message = capsys.readouterr().err.strip()
     assert message.count("\n") == 0
     assert "non-finite" in message and "step 1" in message
+
+
+def test_tensorboard_without_the_package_is_refused_before_any_work(
+    dataset_root, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(progress, "tensorboard_available", lambda: False)
+    with pytest.raises(InputError, match="tensorboard is not installed") as error:
+        train(dataset_root, tmp_path / "run", TINY, tensorboard=True, quiet=True)
+    assert error.value.where == "--tensorboard"
+    assert not (tmp_path / "run").exists()

@@ -49,15 +49,16 @@ def test_rigid_motion_costs_nothing_and_tearing_costs():
     rotation = torch.tensor(
         [[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]]
     )
+    # With the anchor at t = 0, the offset at t = 0.5 is 4/6 of control point 2's value.
     with torch.no_grad():
-        params["motion_quats"][:] = turn - torch.tensor([1.0, 0, 0, 0])
+        params["motion_quats"][:, 2] = 1.5 * (turn - torch.tensor([1.0, 0, 0, 0]))
         turned = params["means"] @ rotation.T + torch.tensor([0.3, -0.2, 0.1])
-        params["motion_means"][:] = (turned - params["means"])[:, None]
-    rigid = rigidity_loss(graph, params["means"], deformation.deform(params, 0.3), 1.0)
+        params["motion_means"][:, 2] = 1.5 * (turned - params["means"])
+    rigid = rigidity_loss(graph, params["means"], deformation.deform(params, 0.5), 1.0)
     assert float(rigid.detach()) < 1e-3
     with torch.no_grad():
-        params["motion_means"][::2] += 0.5  # every other Gaussian jumps away
-    torn = rigidity_loss(graph, params["means"], deformation.deform(params, 0.3), 1.0)
+        params["motion_means"][::2, 2] += 0.75  # every other Gaussian jumps 0.5 away
+    torn = rigidity_loss(graph, params["means"], deformation.deform(params, 0.5), 1.0)
     assert float(torn.detach()) > 0.1
 
 

@@ -25,7 +25,7 @@ class DemoScale:
     video_frames: int
 
 
-CPU_SCALE = DemoScale(res=64, train_times=12, novel_times=4, train_steps=1000, video_frames=60)
+CPU_SCALE = DemoScale(res=64, train_times=12, novel_times=4, train_steps=1500, video_frames=60)
 GPU_SCALE = DemoScale(res=512, train_times=60, novel_times=12, train_steps=None, video_frames=240)
 
 

@@ -5,10 +5,11 @@ here; control-node skinning as in SC-GS or an MLP field as in Deformable-3DGS la
 per-Gaussian tensors in the same parameter dict so densification treats them like the rest;
 shared networks would live outside that dict.
 
-``SplineDeformation``: every Gaussian carries a cubic B-spline over time of
-- a position offset, ``motion_means`` (N, M, 3): ``means_t = means + sum_k w_k c_k``;
+``SplineDeformation``: every Gaussian carries a cubic B-spline S over time of
+- a position offset, ``motion_means`` (N, M, 3): ``means_t = means + S(t) - S(t_anchor)``;
 - a rotation offset, ``motion_quats`` (N, M, 4): ``quats_t = normalise(d_t * quats)`` with
-  ``d_t = (1, 0, 0, 0) + sum_k w_k c_k``, applied as a quaternion product in world frame.
+  ``d_t = (1, 0, 0, 0) + S(t) - S(t_anchor)``, applied as a quaternion product in world frame.
+  The canonical Gaussians are the pose at the anchor time, where both offsets vanish.
   The product (rather than adding the offset to the canonical quaternion) means one rotation
   offset is the same numbers for every Gaussian of a rigidly moving part, whatever each
   Gaussian's canonical orientation and quaternion norm, so neighbours share similar motion
@@ -70,6 +71,7 @@ class Deformation(Protocol):
 class SplineDeformation:
     num_control: int
     periodic: bool
+    anchor_time: float = 0.0  # the canonical pose is the pose at this time
 
     def init_motion(self, count: int, device: torch.device | str) -> dict[str, torch.Tensor]:
         return {
@@ -77,13 +79,25 @@ class SplineDeformation:
             "motion_quats": torch.zeros(count, self.num_control, 4, device=device),
         }
 
-    def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
+    def spline(self, control_points: torch.Tensor, t: float) -> torch.Tensor:
+        """(N, M, D) control points -> (N, D) curve values at time t."""
         indices, weights = spline_weights(t, self.num_control, self.periodic)
-        device = params["means"].device
-        index = torch.tensor(indices, device=device)
-        weight = torch.tensor(weights, device=device, dtype=params["means"].dtype)
-        offset = torch.einsum("k,nkc->nc", weight, params["motion_means"][:, index])
-        delta = torch.einsum("k,nkc->nc", weight, params["motion_quats"][:, index])
+        index = torch.tensor(indices, device=control_points.device)
+        weight = control_points.new_tensor(weights)
+        return torch.einsum("k,nkc->nc", weight, control_points[:, index])
+
+    def motion(self, params: dict[str, torch.Tensor], key: str, t: float) -> torch.Tensor:
+        """The curve at t minus the curve at the anchor time: zero at the anchor, always.
+
+        Without the subtraction, moving every control point of a Gaussian by the same amount
+        and its canonical position back would change nothing, and Adam's noisy steps would
+        drift along that free direction; pinned, the canonical pose is the anchor's pose.
+        """
+        return self.spline(params[key], t) - self.spline(params[key], self.anchor_time)
+
+    def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
+        offset = self.motion(params, "motion_means", t)
+        delta = self.motion(params, "motion_quats", t)
         delta = normalize_quat(delta + delta.new_tensor([1.0, 0.0, 0.0, 0.0]))
         return GaussiansAtTime(
             means=params["means"] + offset,

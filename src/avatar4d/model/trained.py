@@ -7,20 +7,15 @@ from pathlib import Path
 
 import torch
 
-from avatar4d.errors import InputError
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.render import render_gaussians
+from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.raster.api import Backend, RasterOutput
 from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
 from avatar4d.train.checkpoint import load_checkpoint
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.device import resolve_device
-from avatar4d.train.run_folder import (
-    CONFIG_FILE,
-    ModelSpec,
-    checkpoints_folder,
-    read_run_record,
-)
+from avatar4d.train.run_folder import checkpoints_folder, read_run_record
 
 
 @dataclass
@@ -83,13 +78,11 @@ def load_trained_model(
     """The model of ``run_dir`` at ``step`` (default: the newest checkpoint)."""
     run_dir = Path(run_dir)
     record = read_run_record(run_dir)
-    if record.model.deformation != "spline":
-        raise InputError(run_dir / CONFIG_FILE, f"unknown deformation {record.model.deformation!r}")
     resolved = resolve_device(device)
     checkpoint = load_checkpoint(checkpoints_folder(run_dir), step, resolved)
     return TrainedModel(
         params={name: tensor for name, tensor in checkpoint.params.items()},
-        deformation=SplineDeformation(record.model.control_points, record.model.periodic),
+        deformation=build_deformation(record.model),
         spec=record.model,
         config=record.config,
         dataset_root=record.dataset,

@@ -14,7 +14,7 @@ from avatar4d.errors import InputError
 class TrainConfig:
     """Settings of one training run (the CPU-sized defaults; see ``for_gpu``)."""
 
-    steps: int = 3000
+    steps: int = 2000
     """Optimisation steps; each renders a batch of cameras at one train time."""
     batch_cameras: int = 4
     """Cameras rendered per step, all at the same train time (at most those that saw it)."""
@@ -28,10 +28,10 @@ class TrainConfig:
 
     lr_means: float = 1.6e-4
     """Learning rate of the canonical positions, in units of the bounds radius."""
-    lr_motion_means: float = 0.03
-    """Learning rate of the position control points, in units of the bounds radius. Much
-    higher than the canonical positions': the motion starts at zero and must travel as far as
-    the character moves."""
+    lr_motion_means: float = 0.005
+    """Learning rate of the position control points, in units of the bounds radius: 30 times
+    the canonical positions', since the motion starts at zero and must travel as far as the
+    character moves (higher drifts on long runs)."""
     lr_position_final_factor: float = 0.01
     """Position learning rates decay exponentially to this fraction by the last step."""
     lr_motion_quats: float = 1e-3
@@ -50,7 +50,8 @@ class TrainConfig:
     motion_smoothness: float = 1e-3
     """Weight of the prior on the second differences of the motion control points."""
     rigidity_weight: float = 0.0
-    """Weight of the local rigidity prior (neighbours move and turn together); 0 = off."""
+    """Weight of the local rigidity prior (neighbours move and turn together); 0 = off (it
+    measured no gain on the demo grid, and costs on independently moving parts)."""
     rigidity_neighbours: int = 8
     """Nearest canonical neighbours each Gaussian is tied to by the rigidity prior."""
     rigidity_anchors: int = 50_000
@@ -87,7 +88,8 @@ class TrainConfig:
     prune_opacity: float = 0.005
     """Gaussians below this opacity are removed at each densification."""
     prune_scale3d: float = 0.2
-    """Gaussians larger than this (fraction of the bounds radius) are removed after a reset."""
+    """Gaussians larger than this (fraction of the bounds radius) are removed once opacity
+    resets have begun (never when resets are off)."""
     max_gaussians: int = 200_000
     """Cap on the number of Gaussians: beyond it the least opaque ones are removed."""
 
@@ -106,7 +108,7 @@ class TrainConfig:
     def for_gpu(cls) -> TrainConfig:
         """Bigger defaults for a CUDA GPU (gsplat rasteriser): more steps, cameras, Gaussians."""
         return cls(
-            steps=20_000,
+            steps=10_000,
             batch_cameras=8,
             init_points=100_000,
             init_hull_resolution=160,
@@ -114,7 +116,7 @@ class TrainConfig:
             refine_stop_fraction=0.6,
             max_gaussians=1_000_000,
             val_every=1000,
-            checkpoint_every=5000,
+            checkpoint_every=2500,
             log_every=50,
         )
 

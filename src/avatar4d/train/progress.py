@@ -25,6 +25,11 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
+def require_tensorboard() -> None:
+    if not tensorboard_available():
+        raise InputError("--tensorboard", "tensorboard is not installed (pip install tensorboard)")
+
+
 class TrainProgress:
     """Progress bar with ETA, loss, Gaussian count and the last validation PSNR.
 
@@ -43,7 +48,7 @@ class TrainProgress:
         if enabled:
             self._progress = Progress(
                 TextColumn("training"),
-                BarColumn(),
+                BarColumn(bar_width=24),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 TextColumn("left"),
@@ -55,10 +60,7 @@ class TrainProgress:
                 self._description(), total=total, completed=completed
             )
         if tensorboard_dir is not None:
-            if not tensorboard_available():
-                raise InputError(
-                    "--tensorboard", "tensorboard is not installed (pip install tensorboard)"
-                )
+            require_tensorboard()
             from torch.utils.tensorboard import SummaryWriter
 
             self._writer = SummaryWriter(log_dir=str(tensorboard_dir), purge_step=completed)

@@ -16,6 +16,7 @@ import yaml
 
 from avatar4d import __version__
 from avatar4d.errors import InputError
+from avatar4d.model.spec import DEFORMATIONS, ModelSpec
 from avatar4d.output.atomic import write_text_atomic
 from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
 
@@ -29,18 +30,6 @@ FINGERPRINTED_FILES = (
     "transforms_test.json",
     "scene.json",
 )
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """How to rebuild the model from a checkpoint's parameters (resolved at the start)."""
-
-    deformation: str  # "spline"
-    control_points: int
-    periodic: bool
-    scene_center: list[float]
-    scene_radius: float
-    anchor_time: float  # the train time the Gaussians were initialised at (canonical pose)
 
 
 @dataclass(frozen=True)
@@ -92,6 +81,8 @@ def read_run_record(run_dir: Path) -> RunRecord:
         raise InputError(path, "expected a mapping")
     try:
         model = ModelSpec(**document["model"])
+        if model.deformation not in DEFORMATIONS:
+            raise InputError(path, f"unknown deformation {model.deformation!r}")
         return RunRecord(
             config=config_from_dict(document["train"], path),
             model=model,

@@ -11,49 +11,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from avatar4d.data.dataset import Dataset
-from avatar4d.data.dnerf import load_dataset
-from avatar4d.model.deformation import SplineDeformation, default_control_points
-from avatar4d.model.gaussians import make_params
-from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
 from avatar4d.model.render import render_gaussians
-from avatar4d.model.visual_hull import MaskedView
 from avatar4d.train import losses
-from avatar4d.train.anchor_time import representative_time
-from avatar4d.train.checkpoint import (
-    checkpoint_name,
-    load_checkpoint,
-    restore_adam_states,
-    save_checkpoint,
-)
+from avatar4d.train.checkpoint import checkpoint_name, save_checkpoint
 from avatar4d.train.config import TrainConfig
-from avatar4d.train.densify import CappedDefaultStrategy, is_packed, make_strategy
-from avatar4d.train.device import resolve_device
-from avatar4d.train.frames import FrameStack, group_by_time, stack_frames, validation_frames
-from avatar4d.train.optimizers import (
-    base_learning_rates,
-    make_optimizers,
-    set_position_learning_rates,
-)
-from avatar4d.train.progress import TrainProgress, loading_progress
-from avatar4d.train.rigidity import NeighbourGraph, build_neighbour_graph, rigidity_loss
-from avatar4d.train.rng import capture_rng_states, restore_rng_states, seed_everything
-from avatar4d.train.run_folder import (
-    TENSORBOARD,
-    ModelSpec,
-    RunRecord,
-    check_resumable,
-    checkpoints_folder,
-    new_run_record,
-    prepare_new_run_folder,
-    write_run_record,
-)
-from avatar4d.train.time_sampling import TimeSampler
+from avatar4d.train.densify import is_packed
+from avatar4d.train.optimizers import set_position_learning_rates
+from avatar4d.train.progress import TrainProgress, require_tensorboard
+from avatar4d.train.rigidity import rigidity_loss
+from avatar4d.train.rng import capture_rng_states
+from avatar4d.train.run_folder import TENSORBOARD, checkpoints_folder
+from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.validation import validation_psnr
 
 
@@ -79,31 +52,6 @@ class TrainingDiverged(Exception):
         )
 
 
-def is_looping(config: TrainConfig, dataset: Dataset) -> bool:
-    """yes/no as configured; auto: the scene says so, or it is an avatar4d grid of a clip."""
-    if config.loop != "auto":
-        return config.loop == "yes"
-    scene = dataset.scene or {}
-    source = scene.get("source")
-    if isinstance(source, dict) and isinstance(source.get("loop"), bool):
-        return source["loop"]
-    return scene.get("format") == "avatar4d-grid"
-
-
-def carving_views(stack: FrameStack, indices: list[int]) -> list[MaskedView]:
-    return [
-        MaskedView(
-            c2w=stack.c2w[i].cpu(),
-            fl_x=float(stack.fl_x[i]),
-            fl_y=float(stack.fl_y[i]),
-            cx=float(stack.cx[i]),
-            cy=float(stack.cy[i]),
-            rgba=stack.rgba[i].cpu(),
-        )
-        for i in indices
-    ]
-
-
 class FiniteWatch:
     """Remembers, on the device, the first step whose loss was not finite (no host sync).
 
@@ -123,164 +71,6 @@ class FiniteWatch:
 
 def all_finite(params: dict[str, torch.Tensor]) -> bool:
     return all(bool(torch.isfinite(param).all()) for param in params.values())
-
-
-@dataclass
-class TrainingSession:
-    """Everything the loop changes or reads, built fresh or restored from a checkpoint."""
-
-    config: TrainConfig
-    record: RunRecord
-    device: torch.device
-    train: FrameStack
-    time_values: list[float]
-    time_groups: list[torch.Tensor]  # frame indices (CPU) per train time
-    time_sampler: TimeSampler
-    validation: list[FrameStack]
-    deformation: SplineDeformation
-    params: dict[str, torch.nn.Parameter]
-    optimizers: dict[str, torch.optim.Adam]
-    learning_rates: dict[str, float]
-    strategy: CappedDefaultStrategy
-    strategy_state: dict
-    start_step: int
-    init_source: str | None
-    graph: NeighbourGraph | None = None  # the rigidity prior's, when it is on
-
-    def rebuild_graph(self) -> None:
-        if self.config.rigidity_weight > 0:
-            self.graph = build_neighbour_graph(
-                self.params["means"].detach(),
-                self.config.rigidity_neighbours,
-                self.config.rigidity_anchors,
-            )
-
-
-def _load_frames(dataset: Dataset, config: TrainConfig, device: torch.device, quiet: bool):
-    train_frames = dataset.train
-    val_frames = validation_frames(dataset.splits, config.val_images) if config.val_every else []
-    with loading_progress(len(train_frames) + len(val_frames), enabled=not quiet) as advance:
-        train = stack_frames(train_frames, device, advance)
-        validation = [stack_frames([frame], device, advance) for frame in val_frames]
-    time_values, groups = group_by_time(train_frames)
-    return train, validation, time_values, [torch.tensor(g) for g in groups]
-
-
-def _new_model(
-    config: TrainConfig,
-    dataset: Dataset,
-    train: FrameStack,
-    time_values: list[float],
-    groups: list[torch.Tensor],
-    device: torch.device,
-):
-    """Resolved model settings, initial parameters, and where the points came from."""
-    carving_time = representative_time(train, groups)
-    views = carving_views(train, groups[carving_time].tolist())
-    if dataset.bounds is not None:
-        bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
-    else:
-        bounds = bounds_from_cameras(views)
-    control_points = config.motion_control_points or default_control_points(len(groups))
-    spec = ModelSpec(
-        deformation="spline",
-        control_points=control_points,
-        periodic=is_looping(config, dataset),
-        scene_center=[float(x) for x in bounds.center],
-        scene_radius=float(bounds.radius),
-        anchor_time=time_values[carving_time],
-    )
-    deformation = SplineDeformation(spec.control_points, spec.periodic)
-    initial = initial_gaussians(
-        views,
-        bounds,
-        deformation,
-        max_points=config.init_points,
-        hull_resolution=config.init_hull_resolution,
-        init_opacity=config.init_opacity,
-        generator=torch.Generator().manual_seed(config.seed),
-    )
-    params = make_params({k: v.to(device) for k, v in initial.tensors.items()})
-    return spec, params, initial.source
-
-
-def start_session(
-    dataset_root: Path,
-    run_dir: Path,
-    config: TrainConfig | None,
-    resume: bool,
-    force: bool,
-    quiet: bool,
-) -> TrainingSession:
-    """Check the run folder, load the data, and build or restore the model and its state."""
-    if resume:
-        saved = check_resumable(run_dir, dataset_root)
-        config = saved.config if config is None else config
-    elif config is None:
-        raise ValueError("a new run needs a TrainConfig")
-    config.validate()
-    device = resolve_device(config.device)
-    if device.type == "cpu" and config.cpu_threads > 0:
-        torch.set_num_threads(config.cpu_threads)
-    dataset = load_dataset(dataset_root)
-    if not resume:
-        prepare_new_run_folder(run_dir, force)
-    seed_everything(config.seed)
-    train, validation, time_values, groups = _load_frames(dataset, config, device, quiet)
-
-    if resume:
-        checkpoint = load_checkpoint(checkpoints_folder(run_dir), None, device)
-        spec = saved.model
-        params = make_params(checkpoint.params)
-        record = replace(saved, config=config)
-        start_step, init_source = checkpoint.step, None
-    else:
-        spec, params, init_source = _new_model(config, dataset, train, time_values, groups, device)
-        record = new_run_record(config, spec, dataset_root)
-        start_step = 0
-    write_run_record(run_dir, record)
-
-    learning_rates = base_learning_rates(config, spec.scene_radius)
-    optimizers = make_optimizers(params, learning_rates)
-    strategy = make_strategy(config)
-    strategy.check_sanity(params, optimizers)
-    strategy_state = strategy.initialize_state(scene_scale=spec.scene_radius)
-    if resume:
-        restore_adam_states(optimizers, params, checkpoint.adam)
-        strategy_state.update(checkpoint.meta.get("strategy_scalars", {}))
-        strategy_state.update(checkpoint.strategy_tensors)
-    session = TrainingSession(
-        config=config,
-        record=record,
-        device=device,
-        train=train,
-        time_values=time_values,
-        time_groups=groups,
-        time_sampler=TimeSampler.around(
-            time_values,
-            spec.anchor_time,
-            spec.periodic,
-            round(config.time_curriculum_fraction * config.steps),
-        ),
-        validation=validation,
-        deformation=SplineDeformation(spec.control_points, spec.periodic),
-        params=params,
-        optimizers=optimizers,
-        learning_rates=learning_rates,
-        strategy=strategy,
-        strategy_state=strategy_state,
-        start_step=start_step,
-        init_source=init_source,
-    )
-    if resume:
-        if checkpoint.graph_tensors:
-            session.graph = NeighbourGraph.from_tensors(checkpoint.graph_tensors)
-        elif config.rigidity_weight > 0:
-            session.rebuild_graph()
-        restore_rng_states(checkpoint.meta["rng"])
-    else:
-        session.rebuild_graph()
-    return session
 
 
 def training_step(session: TrainingSession, step: int) -> torch.Tensor:
@@ -414,6 +204,8 @@ def train(
     ``config.steps``; a later resume continues exactly where it stopped.
     """
     started = time.perf_counter()
+    if tensorboard:
+        require_tensorboard()  # before any work, not after loading the data
     threads = torch.get_num_threads()  # start_session may change it for a CPU run
     try:
         dataset_root, run_dir = Path(dataset_root), Path(run_dir)
