@@ -103,3 +103,28 @@ def test_export_ply_sequence_reads_back(run_dir, tmp_path):
     np.testing.assert_allclose(loaded["means"], expected["means"].numpy(), atol=1e-6)
     np.testing.assert_allclose(loaded["quats"], expected["quats"].numpy(), atol=1e-6)
     assert json.loads((out / "times.json").read_text())["times"] == [0.0, 1 / 3, 2 / 3]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{run}", "--out", "{file}", "--times", "2"],
+        ["render", "{run}", "--out", "{file}", "--frames", "2", "--res", "16", "--device", "cpu"],
+        ["eval", "{run}", "--out", "{file}", "--device", "cpu"],
+    ],
+)
+def test_output_folder_that_is_a_file_is_refused_in_one_line(run_dir, tmp_path, capsys, args):
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep me")
+    argv = [a.format(run=run_dir, file=blocker) for a in args]
+    assert main(argv) == 2
+    assert one_error_line(capsys).endswith("afile: exists and is not a folder")
+    assert blocker.read_text() == "keep me"
+
+
+def test_unreadable_run_config_is_one_line(tmp_path, capsys):
+    run = tmp_path / "broken"
+    run.mkdir()
+    (run / "config.yml").write_text("steps: [\n")
+    assert main(["eval", str(run)]) == 2
+    assert "config.yml" in one_error_line(capsys)

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         if debug:
             raise
-        print(f"avatar4d: error: {error}", file=sys.stderr)
+        one_line = " ".join(str(error).split())  # e.g. a YAML parser's multi-line message
+        print(f"avatar4d: error: {one_line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("avatar4d: interrupted", file=sys.stderr)

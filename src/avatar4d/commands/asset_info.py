@@ -42,12 +42,15 @@ class AssetInfoCommand:
         return 0
 
 
+# `action` below: a one-member Union collapses to its member (tyro would then read it as
+# nested options, not a subcommand), so a suppressed, never-selectable None keeps `info` a
+# real subcommand.
+
+
 @dataclass
 class AssetCommand:
     """Inspect animated glTF / GLB characters."""
 
-    # A one-member Union collapses to its member (tyro would then read it as nested options, not
-    # a subcommand), so a suppressed, never-selectable None keeps `info` a real subcommand.
     action: tyro.conf.OmitSubcommandPrefixes[
         Union[  # noqa: UP007 (tyro reads the Union)
             Annotated[AssetInfoCommand, tyro.conf.subcommand("info")],

@@ -62,10 +62,11 @@ class EvalCommand:
         )
         from avatar4d.evaluate.run_eval import evaluate_model
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing
+        from avatar4d.output.atomic import refuse_existing, refuse_non_folder
 
         gates = [parse_gate(expression) for expression in self.gate]
         out = self.out or self.run_dir / "eval"
+        refuse_non_folder(out)
         refuse_existing(out / "metrics.json", self.force)
         model = load_trained_model(self.run_dir, self.step, self.device)
         dataset = load_dataset(self.data or model.dataset_root)

@@ -47,13 +47,14 @@ class ExportCommand:
         import json
 
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing, write_text_atomic
+        from avatar4d.output.atomic import refuse_existing, refuse_non_folder, write_text_atomic
         from avatar4d.output.ply_export import write_3dgs_ply
 
         if not 1 <= self.times <= MAX_TIMES:
             raise InputError("--times", f"must be 1 .. {MAX_TIMES}, got {self.times}")
         if not self.name or any(c in self.name for c in "/\\"):
             raise InputError("--name", f"{self.name!r} is not a plain file name prefix")
+        refuse_non_folder(self.out)
         digits = max(4, len(str(self.times - 1)))
         paths = [self.out / f"{self.name}_{i:0{digits}d}.ply" for i in range(self.times)]
         for path in [*paths, self.out / "times.json"]:

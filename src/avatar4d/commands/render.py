@@ -83,7 +83,7 @@ class RenderCommand:
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing
+        from avatar4d.output.atomic import refuse_existing, refuse_non_folder
         from avatar4d.output.render_frames import render_path
         from avatar4d.output.video import Mp4Writer, write_png_sequence
 
@@ -93,6 +93,10 @@ class RenderCommand:
             refuse_existing(self.out, self.force)
         elif self.out.suffix:
             raise InputError(self.out, "give a .mp4 file or a folder (no extension) for PNGs")
+        else:
+            refuse_non_folder(self.out)
+            if not self.force and self.out.is_dir() and any(self.out.glob("frame_*.png")):
+                raise InputError(self.out, "already holds frame_*.png files; use --force")
         model = load_trained_model(self.run_dir, self.step, self.device)
         cameras, times = self._cameras_and_times(model)
 

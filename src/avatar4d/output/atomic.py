@@ -21,6 +21,12 @@ def refuse_existing(path: Path, force: bool) -> None:
         raise InputError(path, "already exists; use --force to overwrite it")
 
 
+def refuse_non_folder(path: Path) -> None:
+    """Raise InputError when ``path`` exists but is not a folder (an output folder is wanted)."""
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "exists and is not a folder")
+
+
 def _create_temp_file(path: Path) -> Path:
     # Not tempfile.mkstemp: its 0600 mode would survive the rename; os.open honours the umask.
     for _ in range(100):
