@@ -101,19 +101,23 @@ def _cuda_compile_seconds() -> float | None:
     return time.perf_counter() - started
 
 
-def _render_fps(model, center, radius, size: int, frames: int) -> float:
+def _orbit(center, radius, size: int, frames: int):
+    """The grid's framing (sphere at 80 % of the height), 15 deg up, time looping once."""
     distance = camera_distance(radius, 40.0, 0.8)
-    cameras = orbit_path(center, distance, 15.0, frames, 40.0, size, size)
-    times = time_mapping("loop", frames)
+    return orbit_path(center, distance, 15.0, frames, 40.0, size, size), time_mapping(
+        "loop", frames
+    )
+
+
+def _render_fps(model, center, radius, size: int, frames: int) -> float:
+    cameras, times = _orbit(center, radius, size, frames)
     render_path(model, cameras[:5], times[:5])  # warm-up
     return render_path(model, cameras, times).frames_per_second
 
 
 def _orbit_video_seconds(model, center, radius, path: Path, size: int, frames: int) -> float:
     started = time.perf_counter()
-    distance = camera_distance(radius, 40.0, 0.8)
-    cameras = orbit_path(center, distance, 15.0, frames, 40.0, size, size)
-    rendered = render_path(model, cameras, time_mapping("loop", frames))
+    rendered = render_path(model, *_orbit(center, radius, size, frames))
     with Mp4Writer(path, 30.0, force=True) as video:
         for frame in rendered.frames:
             video.write(frame)
