@@ -62,7 +62,7 @@ class TimeSampler:
     def draw(self, step: int) -> int:
         """A train time index, drawn with the global torch RNG (restored on resume)."""
         choices = self.allowed(step)
-        if self.in_curriculum(step) and self.frontier_share > 0:
-            if float(torch.rand(())) < self.frontier_share:
-                choices = self.frontier(step)
+        frontier_draw = self.in_curriculum(step) and self.frontier_share > 0
+        if frontier_draw and float(torch.rand(())) < self.frontier_share:
+            choices = self.frontier(step)
         return choices[int(torch.randint(len(choices), ()))]
