@@ -201,6 +201,9 @@ def main() -> int:
         result["stages_run"].append("train")
         _save(result, args.json)
 
+    if not stages & {"eval", "speed"}:
+        _save(result, args.json)
+        return 0
     model = load_trained_model(run_dir)
     dataset = load_dataset(grid_dir)
     if "eval" in stages:

@@ -7,9 +7,9 @@
 # OUTDIR/<name>.json and OUTDIR/<name>.log. With SWEEP_STATIC_STEPS=N, also a run of N steps
 # on the grid cut to its first time (benchmarks/one_time_subset.py): the static ceiling.
 set -u
-asset=$1 clip=$2 work=$3 out=$4 steps=$5
+asset=$1 clip=$2 work=$3 out=$4 steps=$5 res=${SWEEP_RES:-512}
 shift 5
-python3 benchmarks/grid_bench.py "$asset" --clip "$clip" --work "$work" --stages grid \
+python3 benchmarks/grid_bench.py "$asset" --clip "$clip" --work "$work" --stages grid --res "$res" \
   --json "$out/grid.json" >"$out/grid.log" 2>&1 || { tail -5 "$out/grid.log"; exit 1; }
 pids=()
 if [ -n "${SWEEP_STATIC_STEPS:-}" ]; then  # the static ceiling: one time, no motion to learn
