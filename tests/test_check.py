@@ -263,6 +263,22 @@ def test_figure_is_a_png_and_default_path_is_outside_the_dataset(tmp_path, monke
     assert not list(root.glob("*.png"))
 
 
+def test_second_check_keeps_the_default_figure_and_still_reports(tmp_path, monkeypatch, capsys):
+    root = write_grid(tmp_path / "grid", **SMALL_GRID)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "grid_coverage.png").write_bytes(b"an earlier figure")
+    capsys.readouterr()
+    assert CheckCommand(root, strict=True).run() == 0
+    out = capsys.readouterr().out
+    assert "grid_coverage.png exists, kept" in out
+    assert "findings" in out
+    assert (work / "grid_coverage.png").read_bytes() == b"an earlier figure"
+    assert CheckCommand(root, force=True).run() == 0
+    assert (work / "grid_coverage.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_figure_without_bounds_or_matrix_still_renders(tmp_path):
     root = write_motion_under_one_camera(tmp_path / "mono")
     report = analyse_coverage(load_dataset(root))

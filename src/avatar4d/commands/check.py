@@ -33,7 +33,8 @@ class CheckCommand:
     test-split sanity (novel cameras and times really novel, no test image in train) and image
     sanity (one size, alpha not empty), then one WARNING or ok sentence per concern. Writes a
     coverage figure to ./<DIR name>_coverage.png in the current folder (never into the
-    dataset) unless --figure or --no-figure says otherwise. Exit 0 when done, 1 with --strict
+    dataset) unless --figure or --no-figure says otherwise; when that default figure exists from
+    an earlier check it is kept (--force rewrites it). Exit 0 when done, 1 with --strict
     and any warning, 2 on bad input.
     """
 
@@ -55,11 +56,23 @@ class CheckCommand:
     force: tyro.conf.FlagCreatePairsOff[bool] = False
     """Overwrite an existing figure or JSON report."""
 
+    def kept_default_figure(self) -> Path | None:
+        """The default figure path when it already exists and is kept (no --figure, no --force).
+
+        A second check of the same dataset then still runs; only the figure is not rewritten.
+        """
+        if self.no_figure or self.figure is not None or self.force:
+            return None
+        default = default_figure_path(self.dir)
+        return default if default.exists() else None
+
     def output_paths(self) -> tuple[Path | None, Path | None]:
         """(figure, json report) paths; refused before any work if they exist without --force."""
         from avatar4d.output.atomic import refuse_existing
 
         figure = None if self.no_figure else (self.figure or default_figure_path(self.dir))
+        if self.kept_default_figure() is not None:
+            figure = None
         if figure is not None and figure.suffix.lower() != ".png":
             raise InputError(figure, "the coverage figure is a PNG; give a path ending in .png")
         if figure is not None and self.json is not None and figure.resolve() == self.json.resolve():
@@ -110,6 +123,9 @@ class CheckCommand:
             with _output_errors(figure_path):
                 write_coverage_figure(report, figure_path, force=self.force)
             line("figure", str(figure_path))
+        elif (kept := self.kept_default_figure()) is not None:
+            note = "exists, kept (--force rewrites it, --figure PATH writes another)"
+            line("figure", f"{kept} {note}")
         if json_path is not None:
             document = report.to_dict()
             document["figure"] = None if figure_path is None else str(figure_path)
