@@ -133,3 +133,15 @@ def test_color_conversion_round_trip_and_default_control_points():
     assert default_control_points(60) == 30
     assert default_control_points(200) == 32
     assert default_control_points(3) == 4
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+def test_deform_many_matches_deform_at_each_time(periodic):
+    deformation = SplineDeformation(num_control=7, periodic=periodic, anchor_time=0.3)
+    params = random_params(12, deformation, seed=3, motion=0.2)
+    times = [0.0, 0.3, 0.41, 0.77, 0.99]
+    many = deformation.deform_many(params, times)
+    for index, t in enumerate(times):
+        one = deformation.deform(params, t)
+        for name in ("means", "quats", "log_scales", "opacity_logits", "f_dc"):
+            assert torch.allclose(getattr(many, name)[index], getattr(one, name), atol=1e-6), name

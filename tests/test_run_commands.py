@@ -128,3 +128,19 @@ def test_unreadable_run_config_is_one_line(tmp_path, capsys):
     (run / "config.yml").write_text("steps: [\n")
     assert main(["eval", str(run)]) == 2
     assert "config.yml" in one_error_line(capsys)
+
+
+def test_batched_path_rendering_gives_the_frames_of_one_by_one(run_dir):
+    from avatar4d.output.camera_paths import orbit_path
+    from avatar4d.output.render_frames import render_path
+
+    model = load_trained_model(run_dir, device="cpu")
+    cameras = orbit_path([0.0, 0.0, 0.0], 3.0, 15.0, 5, 40.0, 24, 20)
+    cameras[4] = orbit_path([0.0, 0.0, 0.0], 3.0, 15.0, 1, 40.0, 16, 12)[0]  # another size
+    times = [0.0, 0.21, 0.5, 0.73, 0.9]
+    one_by_one = render_path(model, cameras, times, batch=1).frames
+    batched = render_path(model, cameras, times, batch=3).frames
+    assert [frame.shape for frame in batched] == [(20, 24, 3)] * 4 + [(12, 16, 3)]
+    for single, grouped in zip(one_by_one, batched, strict=True):
+        assert np.abs(single.astype(int) - grouped.astype(int)).max() <= 1
+    assert np.abs(batched[0].astype(int) - batched[2].astype(int)).max() > 0

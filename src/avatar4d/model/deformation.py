@@ -86,6 +86,35 @@ class SplineDeformation:
         weight = control_points.new_tensor(weights)
         return torch.einsum("k,nkc->nc", weight, control_points[:, index])
 
+    def spline_many(self, control_points: torch.Tensor, times: list[float]) -> torch.Tensor:
+        """(N, M, D) control points -> (T, N, D) curve values at each of the times."""
+        found = [spline_weights(t, self.num_control, self.periodic) for t in times]
+        index = torch.tensor([indices for indices, _ in found], device=control_points.device)
+        weight = control_points.new_tensor([weights for _, weights in found])  # (T, 4)
+        return torch.einsum("tk,ntkc->tnc", weight, control_points[:, index])
+
+    def deform_many(self, params: dict[str, torch.Tensor], times: list[float]) -> GaussiansAtTime:
+        """The Gaussians at several times at once: every tensor gains a leading (T,) axis.
+
+        The same numbers as ``deform`` at each time, in a few large operations instead of
+        many small ones (rendering a batch of frames).
+        """
+        count = len(times)
+        motions = {}
+        for key in ("motion_means", "motion_quats"):
+            at_anchor = self.spline(params[key], self.anchor_time)
+            motions[key] = self.spline_many(params[key], times) - at_anchor
+        delta = normalize_quat(motions["motion_quats"] + params["quats"].new_tensor([1, 0, 0, 0]))
+        canonical_quats = params["quats"].expand(count, -1, -1)
+        return GaussiansAtTime(
+            means=params["means"] + motions["motion_means"],
+            quats=normalize_quat(quat_multiply(delta, canonical_quats)),
+            log_scales=params["scales"].expand(count, -1, -1),
+            opacity_logits=params["opacities"].expand(count, -1),
+            f_dc=params["colors"].expand(count, -1, -1),
+            rotation_since_canonical=delta,
+        )
+
     def motion(self, params: dict[str, torch.Tensor], key: str, t: float) -> torch.Tensor:
         """The curve at t minus the curve at the anchor time: zero at the anchor, always.
 

@@ -10,7 +10,7 @@ import torch
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.render import render_gaussians
 from avatar4d.model.spec import ModelSpec, build_deformation
-from avatar4d.raster.api import Backend, RasterOutput
+from avatar4d.raster.api import Backend, RasterOutput, rasterize_per_camera
 from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
 from avatar4d.train.checkpoint import load_checkpoint
 from avatar4d.train.config import TrainConfig
@@ -70,6 +70,40 @@ class TrainedModel:
             background = torch.ones(3, device=self.device)
         background = torch.as_tensor(background, dtype=torch.float32, device=self.device)
         return render_gaussians(self.posed(t), cameras, background, backend=backend)
+
+    @torch.no_grad()
+    def render_times(
+        self,
+        c2w: torch.Tensor,
+        fl_x: Intrinsic,
+        fl_y: Intrinsic,
+        cx: Intrinsic,
+        cy: Intrinsic,
+        width: int,
+        height: int,
+        times: list[float],
+        background: torch.Tensor | None = None,
+        backend: Backend = "auto",
+    ) -> RasterOutput:
+        """Render camera c of (C, 4, 4) OpenGL poses at ``times[c]``: C frames in one batch."""
+        c2w = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
+        if c2w.dim() != 3 or len(times) != c2w.shape[0]:
+            raise ValueError(f"need one time per camera, got {len(times)} for {tuple(c2w.shape)}")
+        cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
+        if background is None:
+            background = torch.ones(3, device=self.device)
+        background = torch.as_tensor(background, dtype=torch.float32, device=self.device)
+        posed = self.deformation.deform_many(self.params, [float(t) for t in times])
+        return rasterize_per_camera(
+            posed.means,
+            posed.quats,
+            posed.scales,
+            posed.opacities,
+            posed.colors,
+            cameras,
+            background,
+            backend=backend,
+        )
 
 
 def load_trained_model(

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import torch
 
 from avatar4d.raster.cameras import RasterCameras
-from avatar4d.raster.gsplat_backend import rasterize_gsplat
+from avatar4d.raster.gsplat_backend import rasterize_gsplat, rasterize_gsplat_per_camera
 from avatar4d.raster.reference import rasterize_reference
 
 Backend = Literal["auto", "gsplat", "reference"]
@@ -75,3 +75,51 @@ def rasterize(
     render = rasterize_gsplat if chosen == "gsplat" else rasterize_reference
     rgb, alpha, info = render(means, quats, scales, opacities, colors, cameras, background)
     return RasterOutput(rgb=rgb, alpha=alpha, info=info)
+
+
+def rasterize_per_camera(
+    means: torch.Tensor,
+    quats: torch.Tensor,
+    scales: torch.Tensor,
+    opacities: torch.Tensor,
+    colors: torch.Tensor,
+    cameras: RasterCameras,
+    background: torch.Tensor,
+    backend: Backend = "auto",
+) -> RasterOutput:
+    """Render C frames, camera c seeing its own Gaussians: every Gaussian tensor has a
+    leading (C,) axis (e.g. the Gaussians at C different times). gsplat renders them in one
+    call; the reference renders one camera at a time. ``info`` is empty (not for training).
+    """
+    count = cameras.count
+    if means.dim() != 3 or means.shape[0] != count:
+        raise ValueError(f"means must be ({count}, N, 3) for {count} cameras")
+    leading = {tuple(t.shape[:1]) for t in (means, quats, scales, opacities, colors)}
+    if leading != {(count,)}:
+        raise ValueError(f"every Gaussian tensor needs a leading axis of {count} (one per camera)")
+    _check_shapes(means[0], quats[0], scales[0], opacities[0], colors[0], background)
+    chosen = resolve_backend(backend, means.device)
+    if chosen == "gsplat":
+        rgb, alpha = rasterize_gsplat_per_camera(
+            means, quats, scales, opacities, colors, cameras, background
+        )
+        return RasterOutput(rgb=rgb, alpha=alpha, info={})
+    frames = [
+        rasterize_reference(
+            means[c],
+            quats[c],
+            scales[c],
+            opacities[c],
+            colors[c],
+            RasterCameras(
+                cameras.viewmats[c : c + 1], cameras.Ks[c : c + 1], cameras.width, cameras.height
+            ),
+            background,
+        )
+        for c in range(count)
+    ]
+    return RasterOutput(
+        rgb=torch.cat([rgb for rgb, _, _ in frames]),
+        alpha=torch.cat([alpha for _, alpha, _ in frames]),
+        info={},
+    )

@@ -41,3 +41,38 @@ def rasterize_gsplat(
         render_mode="RGB",
         rasterize_mode="classic",
     )
+
+
+def rasterize_gsplat_per_camera(
+    means: torch.Tensor,
+    quats: torch.Tensor,
+    scales: torch.Tensor,
+    opacities: torch.Tensor,
+    colors: torch.Tensor,
+    cameras: RasterCameras,
+    background: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Camera c sees its own Gaussians (index c of each (C, N, ...) tensor), in one call
+    (gsplat's batch dimension). -> rgb (C, H, W, D), alpha (C, H, W, 1)."""
+    from gsplat import rasterization
+
+    count = cameras.count
+    rgb, alpha, _ = rasterization(
+        means=means,
+        quats=quats,
+        scales=scales,
+        opacities=opacities,
+        colors=colors,
+        viewmats=cameras.viewmats[:, None],
+        Ks=cameras.Ks[:, None],
+        width=cameras.width,
+        height=cameras.height,
+        near_plane=NEAR_PLANE,
+        far_plane=FAR_PLANE,
+        eps2d=EPS2D,
+        packed=False,
+        backgrounds=background.expand(count, 1, colors.shape[-1]).contiguous(),
+        render_mode="RGB",
+        rasterize_mode="classic",
+    )
+    return rgb[:, 0], alpha[:, 0]
