@@ -66,10 +66,13 @@ class TrainedModel:
         """Render (C, 4, 4) OpenGL camera-to-world poses at time t (background: white)."""
         c2w = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
         cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
-        if background is None:
-            background = torch.ones(3, device=self.device)
-        background = torch.as_tensor(background, dtype=torch.float32, device=self.device)
+        background = self._background(background)
         return render_gaussians(self.posed(t), cameras, background, backend=backend)
+
+    def _background(self, background: torch.Tensor | None) -> torch.Tensor:
+        if background is None:
+            return torch.ones(3, device=self.device)  # white, the D-NeRF convention
+        return torch.as_tensor(background, dtype=torch.float32, device=self.device)
 
     @torch.no_grad()
     def render_times(
@@ -90,9 +93,7 @@ class TrainedModel:
         if c2w.dim() != 3 or len(times) != c2w.shape[0]:
             raise ValueError(f"need one time per camera, got {len(times)} for {tuple(c2w.shape)}")
         cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
-        if background is None:
-            background = torch.ones(3, device=self.device)
-        background = torch.as_tensor(background, dtype=torch.float32, device=self.device)
+        background = self._background(background)
         posed = self.deformation.deform_many(self.params, [float(t) for t in times])
         return rasterize_per_camera(
             posed.means,

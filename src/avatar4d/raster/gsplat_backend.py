@@ -9,6 +9,16 @@ import torch
 from avatar4d.raster.cameras import RasterCameras
 from avatar4d.raster.constants import EPS2D, FAR_PLANE, NEAR_PLANE
 
+# What the reference backend matches: the classic (not anti-aliased) 3DGS rasterisation.
+SETTINGS = {
+    "near_plane": NEAR_PLANE,
+    "far_plane": FAR_PLANE,
+    "eps2d": EPS2D,
+    "packed": False,
+    "render_mode": "RGB",
+    "rasterize_mode": "classic",
+}
+
 
 def rasterize_gsplat(
     means: torch.Tensor,
@@ -33,13 +43,8 @@ def rasterize_gsplat(
         Ks=cameras.Ks,
         width=cameras.width,
         height=cameras.height,
-        near_plane=NEAR_PLANE,
-        far_plane=FAR_PLANE,
-        eps2d=EPS2D,
-        packed=False,
         backgrounds=background.expand(cameras.count, colors.shape[-1]).contiguous(),
-        render_mode="RGB",
-        rasterize_mode="classic",
+        **SETTINGS,
     )
 
 
@@ -67,12 +72,7 @@ def rasterize_gsplat_per_camera(
         Ks=cameras.Ks[:, None],
         width=cameras.width,
         height=cameras.height,
-        near_plane=NEAR_PLANE,
-        far_plane=FAR_PLANE,
-        eps2d=EPS2D,
-        packed=False,
         backgrounds=background.expand(count, 1, colors.shape[-1]).contiguous(),
-        render_mode="RGB",
-        rasterize_mode="classic",
+        **SETTINGS,
     )
     return rgb[:, 0], alpha[:, 0]
