@@ -9,7 +9,6 @@ import torch
 
 from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import make_params
-from avatar4d.train.motion_propagation import MotionPropagation
 from avatar4d.train.rigidity import build_neighbour_graph, rigidity_loss
 from avatar4d.train.time_sampling import TimeSampler, time_distance
 
@@ -75,47 +74,3 @@ def test_time_curriculum_widens_from_the_anchor_to_every_time():
     assert time_distance(0.05, 0.95, periodic=False) == pytest.approx(0.9)
     no_curriculum = TimeSampler.around(times, anchor=0.0, periodic=False, curriculum_steps=0)
     assert no_curriculum.allowed(0) == list(range(8))
-
-
-def test_curriculum_frontier_share_draws_the_newest_times():
-    times = [i / 8 for i in range(8)]
-    sampler = TimeSampler.around(
-        times, anchor=0.25, periodic=True, curriculum_steps=100, frontier_share=1.0
-    )
-    assert sampler.reach(50) == pytest.approx(0.25)
-    assert sampler.frontier(50) == [0, 4]  # 0.25 either side of t = 0.25
-    torch.manual_seed(0)
-    assert {sampler.draw(50) for _ in range(40)} == {0, 4}
-    assert not sampler.in_curriculum(100)
-    assert {sampler.draw(100) for _ in range(200)} == set(range(8))
-
-
-def test_motion_propagation_copies_the_newest_released_point_on_each_side():
-    propagation = MotionPropagation(num_control=8, periodic=True, anchor_time=0.25)
-    # points sit at m / 8; released within one knot (0.125) beyond the reach
-    assert propagation.sources(0.0) == [1, 1, 2, 3, 3, 3, 1, 1]
-    assert propagation.sources(0.125) == [0, 1, 2, 3, 4, 4, 0, 0]
-    assert propagation.sources(0.5) == list(range(8))
-    open_spline = MotionPropagation(num_control=7, periodic=False, anchor_time=0.0)
-    # open points at (j - 1) / 4: -0.25, 0, 0.25, ..., 1.25
-    assert open_spline.sources(0.0) == [0, 1, 2, 2, 2, 2, 2]
-
-
-def test_propagated_motion_holds_the_frontier_pose_beyond_it():
-    deformation = SplineDeformation(num_control=16, periodic=True, anchor_time=0.25)
-    params = {"means": torch.zeros(5, 3)}
-    params.update(deformation.init_motion(5, "cpu"))
-    torch.manual_seed(1)
-    params["motion_means"].normal_()
-    params["motion_quats"].normal_()
-    original = {key: params[key].clone() for key in ("motion_means", "motion_quats")}
-    propagation = MotionPropagation(16, True, 0.25)
-    propagation.apply(params, reach=0.0)  # released: points 3, 4, 5 (t = 3/16 .. 5/16)
-    for key, before in original.items():
-        assert torch.equal(params[key][:, 3:6], before[:, 3:6])
-        assert torch.equal(params[key][:, 6:12], before[:, 5:6].expand(-1, 6, -1))
-        assert torch.equal(params[key][:, 12:], before[:, 3:4].expand(-1, 4, -1))
-    # points 5..11 share one value, so the curve is that value on t in [6/16, 10/16)
-    for t in (0.4, 0.5, 0.6):
-        curve = deformation.spline(params["motion_means"], t)
-        assert torch.allclose(curve, original["motion_means"][:, 5], atol=1e-6)

@@ -45,21 +45,3 @@ def spline_weights(
         s = position - segment
         indices = tuple(segment + k for k in range(4))
     return indices, cubic_basis(s)  # type: ignore[return-value]
-
-
-def control_point_times(num_control: int, periodic: bool) -> list[float]:
-    """The time at which each control point dominates the curve (weight 4/6).
-
-    Periodic: point m at m / M. Open: point j at (j - 1) / (M - 3), so the first and last
-    points sit one knot outside [0, 1].
-    """
-    if num_control < MIN_CONTROL_POINTS:
-        raise ValueError(f"a cubic B-spline needs at least 4 control points, got {num_control}")
-    if periodic:
-        return [m / num_control for m in range(num_control)]
-    return [(j - 1) / (num_control - 3) for j in range(num_control)]
-
-
-def knot_spacing(num_control: int, periodic: bool) -> float:
-    """Time between consecutive control points."""
-    return 1.0 / num_control if periodic else 1.0 / (num_control - 3)

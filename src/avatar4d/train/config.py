@@ -63,10 +63,6 @@ class TrainConfig:
     """Control points of each Gaussian's motion spline; 0 = half the train times, 4 to 32."""
     time_curriculum_fraction: float = 0.0
     """Over this fraction of the steps, widen the train times used from the initial one to all."""
-    curriculum_frontier_share: float = 0.5
-    """During the curriculum, this share of the steps uses the newest allowed times."""
-    propagate_motion: bool = True
-    """During the curriculum, motion not yet learned copies the frontier's (tracking)."""
     loop: Literal["auto", "yes", "no"] = "auto"
     """Whether the clip loops (t = 1 is t = 0); auto: yes for avatar4d grids of a clip."""
 
@@ -173,8 +169,6 @@ class TrainConfig:
             raise InputError("--ssim-weight", f"must be in [0, 1], got {self.ssim_weight}")
         if not 0.0 <= self.time_curriculum_fraction <= 1.0:
             raise InputError("--time-curriculum-fraction", "must be in [0, 1]")
-        if not 0.0 <= self.curriculum_frontier_share <= 1.0:
-            raise InputError("--curriculum-frontier-share", "must be in [0, 1]")
         if not 0.0 <= self.refine_start_fraction <= self.refine_stop_fraction <= 1.0:
             raise InputError(
                 "--refine-start-fraction",

@@ -25,7 +25,6 @@ from avatar4d.train.config import TrainConfig
 from avatar4d.train.densify import CappedDefaultStrategy, make_strategy
 from avatar4d.train.device import resolve_device
 from avatar4d.train.frames import FrameStack, group_by_time, stack_frames, validation_frames
-from avatar4d.train.motion_propagation import MotionPropagation
 from avatar4d.train.optimizers import base_learning_rates, make_optimizers
 from avatar4d.train.progress import loading_progress
 from avatar4d.train.rigidity import NeighbourGraph, build_neighbour_graph
@@ -61,7 +60,6 @@ class TrainingSession:
     strategy_state: dict
     start_step: int
     init_source: str | None
-    propagation: MotionPropagation | None = None  # carries motion ahead of the curriculum
     graph: NeighbourGraph | None = None  # the rigidity prior's, when it is on
 
     def rebuild_graph(self) -> None:
@@ -206,12 +204,6 @@ def start_session(
             spec.anchor_time,
             spec.periodic,
             round(config.time_curriculum_fraction * config.steps),
-            config.curriculum_frontier_share,
-        ),
-        propagation=(
-            MotionPropagation(spec.control_points, spec.periodic, spec.anchor_time)
-            if config.propagate_motion
-            else None
         ),
         validation=validation,
         deformation=build_deformation(spec),

@@ -88,8 +88,6 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     set_position_learning_rates(
         session.optimizers, session.learning_rates, config.position_lr_factor(step)
     )
-    if session.propagation is not None and session.time_sampler.in_curriculum(step):
-        session.propagation.apply(params, session.time_sampler.reach(step))
     posed = session.deformation.deform(params, session.time_values[slot])
     output = render_gaussians(posed, session.train.cameras(pick), background)
     session.strategy.step_pre_backward(
