@@ -9,8 +9,9 @@ Without CUDA (smoke test, no gsplat):
 runs only the reference float32 / float64 comparison. Exit status 1 when a tolerance fails.
 
 Tolerances, and why they are what they are:
-- Images, mean |diff| <= 2e-5 (rgb and alpha in [0, 1]): float32 rounding, gsplat's fast
-  __expf and its running transmittance product give about 1e-6 per pixel.
+- Images (rgb, alpha, and depth over the farthest depth: all in [0, 1]), mean |diff| <= 2e-5:
+  float32 rounding, gsplat's fast __expf and its running transmittance product give about
+  1e-6 per pixel.
 - Images, max |diff| <= 5e-3: a pair whose alpha lies within float32 rounding of the 1/255
   threshold (or whose transmittance lies at the 1e-4 floor) can be blended by one backend and
   not the other, moving that pixel by up to about 1/255 = 3.9e-3. Anything larger is a bug.
@@ -58,6 +59,7 @@ class Scene:
     background: torch.Tensor
     rgb_weights: torch.Tensor  # fixed random upstream gradient for the rgb image
     alpha_weights: torch.Tensor  # and for the alpha image
+    depth_weights: torch.Tensor  # and for the accumulated depth image
 
     def to(self, dtype: torch.dtype) -> Scene:
         return Scene(
@@ -66,6 +68,7 @@ class Scene:
             background=self.background.to(dtype),
             rgb_weights=self.rgb_weights.to(dtype),
             alpha_weights=self.alpha_weights.to(dtype),
+            depth_weights=self.depth_weights.to(dtype),
         )
 
 
@@ -117,6 +120,7 @@ def build_scene(device: str, count: int, n_cameras: int, size: int, seed: int) -
         background=torch.tensor([0.2, 0.5, 0.8], dtype=torch.float64, device=device),
         rgb_weights=rand(n_cameras, size, size, 3).to(device) - 0.5,
         alpha_weights=rand(n_cameras, size, size, 1).to(device) - 0.5,
+        depth_weights=rand(n_cameras, size, size, 1).to(device) - 0.5,
     )
 
 
@@ -124,6 +128,7 @@ def build_scene(device: str, count: int, n_cameras: int, size: int, seed: int) -
 class Rendering:
     rgb: torch.Tensor
     alpha: torch.Tensor
+    depth: torch.Tensor  # accumulated depth divided by the farthest camera-space depth
     radii: torch.Tensor
     gradients: dict[str, torch.Tensor] = field(default_factory=dict)
     milliseconds: float = 0.0
@@ -135,9 +140,20 @@ def render(scene: Scene, backend: str) -> Rendering:
     synchronise = torch.cuda.synchronize if scene.background.is_cuda else lambda: None
     synchronise()
     start = time.perf_counter()
-    out = rasterize(**inputs, cameras=scene.cameras, background=scene.background, backend=backend)
+    out = rasterize(
+        **inputs,
+        cameras=scene.cameras,
+        background=scene.background,
+        backend=backend,
+        with_depth=True,
+    )
     out.info["means2d"].retain_grad()
-    loss = (out.rgb * scene.rgb_weights).sum() + (out.alpha * scene.alpha_weights).sum()
+    depth_scale = out.info["depths"].detach().abs().max()
+    loss = (
+        (out.rgb * scene.rgb_weights).sum()
+        + (out.alpha * scene.alpha_weights).sum()
+        + (out.depth / depth_scale * scene.depth_weights).sum()
+    )
     loss.backward()
     synchronise()
     elapsed = (time.perf_counter() - start) * 1000.0
@@ -146,6 +162,7 @@ def render(scene: Scene, backend: str) -> Rendering:
     return Rendering(
         rgb=out.rgb.detach().double(),
         alpha=out.alpha.detach().double(),
+        depth=(out.depth / depth_scale).detach().double(),
         radii=out.info["radii"].long(),
         gradients=gradients,
         milliseconds=elapsed,
@@ -167,7 +184,7 @@ class Check:
 
 def compare(candidate: Rendering, truth: Rendering) -> list[Check]:
     checks = []
-    for name in ("rgb", "alpha"):
+    for name in ("rgb", "alpha", "depth"):
         diff = (getattr(candidate, name) - getattr(truth, name)).abs()
         checks += [
             Check(name, "max |diff|", diff.max().item(), IMAGE_MAX_TOLERANCE),

@@ -33,7 +33,7 @@ TINY = RigSettings(
     samples=4,
 )
 TINY_IMAGES = 2 * 2 + 1 + 1 + 1  # train + novel_view + novel_time + novel_both
-TRAIN_FRAME_KEYS = {
+FRAME_KEYS = {
     "file_path",
     "transform_matrix",
     "time",
@@ -46,6 +46,7 @@ TRAIN_FRAME_KEYS = {
     "cx",
     "cy",
 }
+TRAIN_FRAME_KEYS = FRAME_KEYS | {"depth_file_path"}
 SCENE_KEYS = {
     "format",
     "format_version",
@@ -128,7 +129,12 @@ def read_json(path: Path) -> dict:
 
 
 def png_paths(folder: Path) -> set[str]:
-    return {"./" + p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.png")}
+    """The RGBA images (depth maps, under depth/, left out), as D-NeRF file_paths."""
+    return {
+        "./" + p.relative_to(folder).with_suffix("").as_posix()
+        for p in folder.rglob("*.png")
+        if p.relative_to(folder).parts[0] != "depth"
+    }
 
 
 def test_writes_images_and_transforms_as_the_format_says(fake_asset, tmp_path):
@@ -137,13 +143,14 @@ def test_writes_images_and_transforms_as_the_format_says(fake_asset, tmp_path):
     assert summary.images == TINY_IMAGES and summary.val_frames == 3
     assert summary.out_dir == out and summary.images_per_second > 0
     splits = {name: read_json(out / f"transforms_{name}.json") for name in ("train", "val", "test")}
-    for document in splits.values():
-        assert set(document) == {"camera_angle_x", "frames"}
+    for name, document in splits.items():
+        top_level = {"camera_angle_x", "frames"} | ({"depth_unit"} if name == "train" else set())
+        assert set(document) == top_level
         assert document["camera_angle_x"] == pytest.approx(math.radians(40.0))
     train, val, test = splits["train"]["frames"], splits["val"]["frames"], splits["test"]["frames"]
     assert len(train) == 4 and len(test) == 3 and len(val) == 3
     assert all(set(frame) == TRAIN_FRAME_KEYS for frame in train)
-    assert all(set(frame) == TRAIN_FRAME_KEYS | {"subset"} for frame in test + val)
+    assert all(set(frame) == FRAME_KEYS | {"subset"} for frame in test + val)
     assert {f["subset"] for f in test} == {"novel_view", "novel_time", "novel_both"}
     assert {f["time"] for f in train} == {0.0, 0.5}
     assert {f["time_index"] for f in test if f["subset"] != "novel_view"} == {2}
@@ -315,8 +322,9 @@ def test_command_renders_soldier_end_to_end(soldier_glb, tmp_path, capsys):
     scene = read_json(out / "scene.json")
     assert scene["source"]["sha256"] == hashlib.sha256(soldier_glb.read_bytes()).hexdigest()
     assert scene["source"]["clip"] == "Walk" and scene["source"]["clip_duration_s"] > 0
-    assert len(list(out.rglob("*.png"))) == TINY_IMAGES
-    for path in out.rglob("*.png"):
+    assert len(list(out.rglob("*.png"))) == TINY_IMAGES + 4  # and one depth map per train frame
+    assert len(list((out / "depth").rglob("*.png"))) == 4
+    for path in [*(out / "train").glob("*.png"), *(out / "test").glob("*.png")]:
         image = np.asarray(Image.open(path))
         alpha = image[..., 3]
         assert image.shape == (24, 24, 4)

@@ -93,3 +93,32 @@ def test_per_camera_batch_matches_one_call_per_camera() -> None:
             stacked["means"], stacked["quats"][:2], stacked["scales"], stacked["opacities"],
             stacked["colors"], cameras, background,
         )  # fmt: skip
+
+
+def test_depth_is_the_blended_camera_space_depth() -> None:
+    # Two opaque-ish Gaussians straight ahead of a camera at z = 2 looking down -z: one at
+    # world z = 0.5 (depth 1.5), a wide one behind it at z = -1 (depth 3).
+    inputs = {
+        "means": torch.tensor([[0.0, 0.0, 0.5], [0.0, 0.0, -1.0]]),
+        "quats": torch.tensor([[1.0, 0.0, 0.0, 0.0]] * 2),
+        "scales": torch.tensor([[0.02] * 3, [0.5] * 3]),
+        "opacities": torch.tensor([0.6, 0.9]),
+        "colors": torch.rand(2, 3),
+    }
+    c2w = torch.eye(4)[None].clone()
+    c2w[0, 2, 3] = 2.0
+    cameras = cameras_from_opengl_c2w(c2w, 30.0, 30.0, 12.5, 8.5, 24, 16)  # on pixel (12, 8)
+    out = rasterize(**inputs, cameras=cameras, background=torch.zeros(3), with_depth=True)
+    plain = rasterize(**inputs, cameras=cameras, background=torch.zeros(3))
+    assert out.depth is not None and out.depth.shape == (1, 16, 24, 1)
+    assert torch.equal(out.rgb, plain.rgb) and torch.equal(out.alpha, plain.alpha)
+    expected = out.expected_depth()
+    centre = expected[0, 8, 12, 0].item()
+    # Both centres project onto that pixel's centre: front weight 0.6, back 0.4 * 0.9.
+    front, back = 0.6, 0.4 * 0.9
+    assert abs(centre - (front * 1.5 + back * 3.0) / (front + back)) < 1e-4
+    corner = expected[0, 0, 0, 0].item()  # only the wide back Gaussian reaches the corner
+    assert abs(corner - 3.0) < 1e-4
+    assert plain.depth is None
+    with pytest.raises(ValueError, match="without depth"):
+        plain.expected_depth()

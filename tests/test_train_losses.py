@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from avatar4d.train.losses import composite, photometric_loss, ssim
+from avatar4d.train.losses import composite, depth_loss, photometric_loss, ssim
 
 
 def random_images(seed: int, batch: int = 2, size: int = 20) -> torch.Tensor:
@@ -45,3 +45,23 @@ def test_composite_uses_straight_alpha():
     rgba = torch.tensor([[[[1.0, 0.0, 0.0, 0.25]]]])
     out = composite(rgba, torch.tensor([0.0, 0.0, 1.0]))
     torch.testing.assert_close(out, torch.tensor([[[[0.25, 0.0, 0.75]]]]))
+
+
+def test_depth_loss_averages_over_covered_pixels_in_radii() -> None:
+    target = torch.zeros(1, 2, 2, 1)
+    target[0, 0, :, 0] = 3.0  # top row: surface at depth 3
+    true_alpha = torch.zeros(1, 2, 2, 1)
+    true_alpha[0, 0, 0, 0], true_alpha[0, 0, 1, 0] = 1.0, 0.6
+    true_alpha[0, 1, 0, 0] = 1.0  # covered, but no depth: not counted
+    alpha = torch.tensor([[[[1.0], [0.5]], [[1.0], [1.0]]]], requires_grad=True)
+    expected = torch.tensor([[[[3.5], [2.0]], [[9.0], [9.0]]]])
+    accumulated = (expected * alpha.detach()).requires_grad_()
+    loss = depth_loss(accumulated, alpha, target, true_alpha, length_scale=2.0)
+    # Errors 0.5 (alpha 1) and 1.0 (alpha 0.5), averaged over 2 covered pixels, in radii.
+    assert loss.item() == pytest.approx((1.0 * 0.5 + 0.5 * 1.0) / 2 / 2.0)
+    loss.backward()
+    assert accumulated.grad is not None and accumulated.grad[0, 1].abs().sum() == 0
+    # d loss / d accumulated = sign * coverage / alpha / (count * scale): bounded by 1/4 here.
+    assert accumulated.grad[0, 0, :, 0].tolist() == pytest.approx([0.25, -0.25])
+    nothing = depth_loss(accumulated, alpha, torch.zeros_like(target), true_alpha, 2.0)
+    assert nothing.item() == 0.0

@@ -26,6 +26,8 @@ def frame_entry(frame: PlannedFrame) -> dict:
     }
     if frame.subset is not None:
         entry["subset"] = frame.subset
+    if frame.depth_file_path is not None:
+        entry["depth_file_path"] = frame.depth_file_path
     entry.update(
         w=int(camera.width),
         h=int(camera.height),
@@ -37,16 +39,23 @@ def frame_entry(frame: PlannedFrame) -> dict:
     return entry
 
 
-def transforms_document(frames: list[PlannedFrame], camera_angle_x: float) -> dict:
-    return {"camera_angle_x": float(camera_angle_x), "frames": [frame_entry(f) for f in frames]}
+def transforms_document(
+    frames: list[PlannedFrame], camera_angle_x: float, depth_unit: float | None = None
+) -> dict:
+    document: dict = {"camera_angle_x": float(camera_angle_x)}
+    if depth_unit is not None:
+        document["depth_unit"] = float(depth_unit)  # world units per depth map count
+    document["frames"] = [frame_entry(f) for f in frames]
+    return document
 
 
-def transforms_documents(plan: GridPlan) -> dict[str, dict]:
-    """``transforms_<split>.json`` contents by split name."""
+def transforms_documents(plan: GridPlan, depth_unit: float) -> dict[str, dict]:
+    """``transforms_<split>.json`` contents by split name; train frames carry depth maps."""
     camera_angle_x = plan.train[0].camera.camera_angle_x
     return {
-        split: transforms_document(frames, camera_angle_x)
-        for split, frames in (("train", plan.train), ("val", plan.val), ("test", plan.test))
+        "train": transforms_document(plan.train, camera_angle_x, depth_unit),
+        "val": transforms_document(plan.val, camera_angle_x),
+        "test": transforms_document(plan.test, camera_angle_x),
     }
 
 

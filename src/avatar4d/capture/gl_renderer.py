@@ -1,8 +1,9 @@
 """Ground-truth rendering of a posed mesh with OpenGL (moderngl on a headless EGL context).
 
 Output: (H, W, 4) uint8 RGBA, sRGB colour with STRAIGHT alpha on a transparent background,
-anti-aliased by supersampling (box filter) or MSAA, `samples` per pixel or more. The
-colour pipeline is described in gl_shaders.py. One renderer keeps one context, its buffers and
+anti-aliased by supersampling (box filter) or MSAA, `samples` per pixel or more;
+``render_with_depth`` adds the (H, W) float32 view depth of the visible surface (gl_depth.py).
+The colour pipeline is described in gl_shaders.py. One renderer keeps one context, its buffers and
 its uploaded textures for many frames.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from avatar4d.asset.posed_mesh import PosedMesh, PosedPart
 from avatar4d.capture.camera import Camera
+from avatar4d.capture.gl_depth import DepthTargets
 from avatar4d.capture.gl_shaders import (
     FINISH_FRAGMENT,
     FULLSCREEN_VERTEX,
@@ -116,6 +118,7 @@ class GroundTruthRenderer:
         self._fullscreen = self.ctx.vertex_array(self._finish, [])
         self.antialiasing, self.supersampling_factor = self._choose_antialiasing(antialiasing)
         self._make_framebuffers()
+        self._depth_targets: DepthTargets | None = None  # made on the first render_with_depth
 
     def _choose_antialiasing(self, preferred: str) -> tuple[str, int]:
         """The method actually used and the supersampling factor per axis.
@@ -185,18 +188,50 @@ class GroundTruthRenderer:
 
     def render(self, mesh: PosedMesh, camera: Camera) -> np.ndarray:
         """(H, W, 4) uint8 RGBA: sRGB colour, straight alpha, transparent background."""
+        self._check_camera_size(camera)
+        # Several renderers may coexist (each with its own context): make ours current.
+        with self.ctx:
+            self._draw_into(self._draw_fbo, mesh, camera)
+            return self._finish_straight_rgba()
+
+    def render_with_depth(self, mesh: PosedMesh, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+        """The RGBA image of ``render`` and the (H, W) float32 view depth of the same frame.
+
+        Depth is the distance along the camera's viewing axis (-z in OpenGL camera space, world
+        units), averaged over the anti-aliasing samples that the surface covers; 0 where it
+        covers none.
+        """
+        self._check_camera_size(camera)
+        with self.ctx:
+            targets = self._depth_targets_made()
+            self._draw_into(targets.draw_fbo, mesh, camera)
+            rgba = self._finish_straight_rgba()  # the colour buffer is shared with draw_fbo
+            return rgba, targets.read_depth()
+
+    def _check_camera_size(self, camera: Camera) -> None:
         if (camera.width, camera.height) != (self.width, self.height):
             raise ValueError(
                 f"camera is {camera.width}x{camera.height}, renderer is {self.width}x{self.height}"
             )
-        # Several renderers may coexist (each with its own context): make ours current.
-        with self.ctx:
-            self._draw_fbo.use()
-            self._draw_fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
-            depth_range = view_depth_range(mesh, camera)
-            if depth_range is not None:
-                self._draw_surfaces(mesh, camera, *depth_range)
-            return self._finish_straight_rgba()
+
+    def _depth_targets_made(self) -> DepthTargets:
+        if self._depth_targets is None:
+            self._depth_targets = DepthTargets(
+                self.ctx,
+                self._draw_fbo,
+                self.width,
+                self.height,
+                self.supersampling_factor,
+                self.samples if self.antialiasing == "msaa" else 0,
+            )
+        return self._depth_targets
+
+    def _draw_into(self, framebuffer, mesh: PosedMesh, camera: Camera) -> None:
+        framebuffer.use()
+        framebuffer.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+        depth_range = view_depth_range(mesh, camera)
+        if depth_range is not None:
+            self._draw_surfaces(mesh, camera, *depth_range)
 
     def _draw_surfaces(self, mesh: PosedMesh, camera: Camera, near: float, far: float) -> None:
         import moderngl
@@ -207,6 +242,8 @@ class GroundTruthRenderer:
         # GL reads matrices column-major.
         self._surface["world_to_clip"].write(world_to_clip.T.astype("f4").tobytes())
         self._surface["camera_position"].value = tuple(float(x) for x in camera.position)
+        forward = -camera.c2w[:3, 2] / np.linalg.norm(camera.c2w[:3, 2])
+        self._surface["camera_forward"].value = tuple(float(x) for x in forward)
         for part in mesh.parts:
             if len(part.indices):
                 self._draw_part(part)

@@ -7,6 +7,12 @@ fixed in the world, written as linear RGB with alpha 1 to a half-float target.
 Anti-aliasing averages that target with the transparent background, which leaves colour
 premultiplied by coverage. The finishing pass box-filters ``factor`` x ``factor`` texels (1
 after an MSAA resolve, more for supersampling), un-premultiplies and sRGB-encodes into RGBA8.
+
+View depth (optional, see gl_depth.py): the surface pass also writes (depth along the camera's
+viewing axis, 1) to colour attachment 1 when the framebuffer has one (otherwise GL drops that
+output, and the colour is the same either way). The depth finishing pass averages it like the
+colour and divides by the coverage, so a pixel holds the mean depth of the samples the surface
+covers, 0 where it covers none.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from avatar4d.capture.lighting import MAX_LIGHTS
 SURFACE_VERTEX = """
 #version 330
 uniform mat4 world_to_clip;
+uniform vec3 camera_position;
+uniform vec3 camera_forward;  // unit viewing axis (-Z of the camera) in world space
 in vec3 in_position;
 in vec3 in_normal;
 in vec2 in_uv;
@@ -24,8 +32,12 @@ out vec3 v_world;
 out vec3 v_normal;
 out vec2 v_uv;
 out vec4 v_color;
+// Linear in the position, so perspective-correct interpolation gives the exact depth;
+// centroid: an MSAA pixel that an edge crosses takes it inside the triangle.
+centroid out float v_view_depth;
 void main() {
     v_world = in_position;
+    v_view_depth = dot(in_position - camera_position, camera_forward);
     v_normal = in_normal;
     v_uv = in_uv;
     v_color = in_color;
@@ -48,7 +60,9 @@ in vec3 v_world;
 in vec3 v_normal;
 in vec2 v_uv;
 in vec4 v_color;
-out vec4 frag_color;
+centroid in float v_view_depth;
+layout(location = 0) out vec4 frag_color;
+layout(location = 1) out vec2 depth_and_coverage;  // dropped unless attachment 1 exists
 void main() {{
     vec4 base = base_color_factor * v_color;
     if (has_texture) {{
@@ -70,6 +84,7 @@ void main() {{
         irradiance += light_intensity[i] * max(dot(normal, towards_light[i]), 0.0);
     }}
     frag_color = vec4(min(base.rgb * irradiance, vec3(1.0)), 1.0);
+    depth_and_coverage = vec2(v_view_depth, 1.0);
 }}
 """
 
@@ -107,5 +122,22 @@ void main() {
         step(0.0031308, linear)
     );
     straight_srgb = vec4(encoded, min(average.a, 1.0));
+}
+"""
+
+DEPTH_FINISH_FRAGMENT = """
+#version 330
+uniform sampler2D depth_sums;  // (view depth x coverage, coverage), averaged over samples
+uniform int factor;
+out float view_depth;
+void main() {
+    ivec2 first = ivec2(gl_FragCoord.xy) * factor;
+    vec2 sum = vec2(0.0);
+    for (int y = 0; y < factor; ++y) {
+        for (int x = 0; x < factor; ++x) {
+            sum += texelFetch(depth_sums, first + ivec2(x, y), 0).xy;
+        }
+    }
+    view_depth = sum.y > 0.0 ? sum.x / sum.y : 0.0;
 }
 """

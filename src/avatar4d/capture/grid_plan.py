@@ -40,6 +40,13 @@ class PlannedFrame:
             return f"./{self.split}/{name}"
         return f"./{self.split}/{self.subset}_{name}"
 
+    @property
+    def depth_file_path(self) -> str | None:
+        """Train frames: their depth map, relative to the dataset folder, WITH extension."""
+        if self.split != "train":
+            return None
+        return f"./depth/{self.file_path.removeprefix('./')}.png"
+
 
 @dataclass(frozen=True)
 class GridPlan:

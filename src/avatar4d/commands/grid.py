@@ -34,8 +34,9 @@ class GridCommand:
 
     The defaults are the Grid-24x60 benchmark: 24 train cameras (8 azimuths x 3 elevations)
     x 60 times, plus three 96-image test subsets (novel view, novel time, both). Writes RGBA
-    PNGs (straight alpha, transparent background), D-NeRF transforms_{train,val,test}.json
-    and scene.json (provenance). Never replaces an existing dataset without --force.
+    PNGs (straight alpha, transparent background), a 16-bit depth map PNG per train frame,
+    D-NeRF transforms_{train,val,test}.json and scene.json (provenance). Never replaces an
+    existing dataset without --force.
     """
 
     file: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="FILE")]
@@ -112,7 +113,7 @@ class GridCommand:
 
         summary = write_grid(self.file, self.clip, self.out, self.settings(), force=self.force)
         print(
-            f"wrote {summary.images} images ({summary.train_images} train, "
+            f"wrote {summary.images} images ({summary.train_images} train with depth maps, "
             f"{summary.test_images} test, {summary.val_frames} val frames) "
             f"at {self.res}x{self.res} in {summary.seconds:.1f} s "
             f"({summary.images_per_second:.1f} images/s rendering) -> {summary.out_dir}"

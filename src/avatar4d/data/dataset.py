@@ -27,6 +27,8 @@ class Frame:
     time_index: int | None
     subset: str | None  # test and val frames of avatar4d grids: novel_view | novel_time | ...
     source: str = ""  # "transforms_train.json frame 3": where the frame came from, for messages
+    depth_path: Path | None = None  # its depth map (16-bit PNG), resolved inside the dataset
+    depth_unit: float | None = None  # world units per depth map count, as the file gives it
 
     @property
     def position(self) -> np.ndarray:

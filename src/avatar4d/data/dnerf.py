@@ -3,6 +3,9 @@
 Accepts avatar4d grids and other D-NeRF sets alike: ``camera_angle_x`` or full intrinsics
 (top-level or per frame), PNG or JPEG, ``file_path`` with or without extension, and ``time``
 optional. Every malformed input is one InputError naming the file and the problem.
+
+Optional depth maps (avatar4d grids: train frames): a frame's ``depth_file_path`` (relative,
+extension included) and the file's top-level ``depth_unit``; ``load_depth`` reads them.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import numpy as np
 
 from avatar4d.data.camera_identity import cluster_camera_poses
 from avatar4d.data.dataset import SPLIT_NAMES, Bounds, Dataset, Frame
+from avatar4d.data.depth import load_depth
 from avatar4d.data.images import load_image_rgba, read_image_size
 from avatar4d.data.intrinsics import INTRINSIC_KEYS, IntrinsicsProblem, resolve_intrinsics
 from avatar4d.errors import InputError
 
-__all__ = ["Dataset", "Frame", "load_dataset", "load_image_rgba"]
+__all__ = ["Dataset", "Frame", "load_dataset", "load_depth", "load_image_rgba"]
 
 MAX_FRAMES = 1_000_000
 MAX_JSON_BYTES = 1 << 30
@@ -68,6 +72,39 @@ def resolve_image_path(root: Path, file_path: str) -> Path | None:
     return None
 
 
+def resolve_depth_path(root: Path, file_path: str) -> Path:
+    """The depth map a ``depth_file_path`` names, as written (its extension included).
+
+    Raises ValueError when the path leaves the dataset folder (symlinks followed). The file need
+    not exist: a missing depth map is reported when it is loaded, not when the dataset is read.
+    """
+    real_root = root.resolve()
+    path = (root / file_path).resolve()
+    if not path.is_relative_to(real_root):
+        raise ValueError("escapes the dataset folder")
+    return path
+
+
+def _depth_path(root: Path, entry: dict) -> Path | None:
+    file_path = entry.get("depth_file_path")
+    if file_path is None:
+        return None
+    if not isinstance(file_path, str) or not file_path:
+        raise ValueError(f"depth_file_path must be a non-empty string, got {file_path!r}")
+    try:
+        return resolve_depth_path(root, file_path)
+    except ValueError:
+        raise ValueError(f"depth_file_path {file_path!r} escapes the dataset folder") from None
+
+
+def _depth_unit(document: dict) -> float | None:
+    """The top-level ``depth_unit`` when it is a number (load_depth checks its value)."""
+    value = document.get("depth_unit")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def _matrix(value: object) -> np.ndarray:
     try:
         matrix = np.asarray(value, dtype=np.float64)
@@ -89,7 +126,14 @@ def _optional_int(entry: dict, key: str) -> int | None:
     return value
 
 
-def _frame(root: Path, entry: object, defaults: dict, split: str, number: int) -> Frame:
+def _frame(
+    root: Path,
+    entry: object,
+    defaults: dict,
+    split: str,
+    number: int,
+    depth_unit: float | None = None,
+) -> Frame:
     if not isinstance(entry, dict):
         raise ValueError("is not a JSON object")
     if "file_path" not in entry:
@@ -137,6 +181,8 @@ def _frame(root: Path, entry: object, defaults: dict, split: str, number: int) -
         time_index=_optional_int(entry, "time_index"),
         subset=subset,
         source=f"transforms_{split}.json frame {number}",
+        depth_path=_depth_path(root, entry),
+        depth_unit=depth_unit,
     )
 
 
@@ -154,10 +200,11 @@ def read_transforms(root: Path, split: str) -> list[Frame]:
     if not entries and split == "train":
         raise InputError(path, "has no frames")
     defaults = {k: document[k] for k in INTRINSIC_KEYS if k in document}
+    depth_unit = _depth_unit(document)
     frames = []
     for number, entry in enumerate(entries):
         try:
-            frames.append(_frame(root, entry, defaults, split, number))
+            frames.append(_frame(root, entry, defaults, split, number, depth_unit))
         except ValueError as problem:
             raise InputError(path, f"frame {number} {problem}") from None
     return frames

@@ -1,6 +1,7 @@
 """Initial canonical Gaussians from the data itself (never a template).
 
-Points: the visual hull's surface at one train time (see ``visual_hull``), or, when the
+Points: the surface lifted from the depth maps at one train time when every view has one
+(see ``depth_points``); else the visual hull's surface (see ``visual_hull``), or, when the
 masks carve nothing usable (no transparency, inconsistent cameras), random points in the
 bounding sphere. Scales: mean distance to the three nearest neighbours. Rotations identity,
 motion identity (all offsets zero).
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from avatar4d.model.deformation import Deformation
+from avatar4d.model.depth_points import depth_surface_points
 from avatar4d.model.gaussians import identity_quats, rgb_to_f_dc
 from avatar4d.model.visual_hull import MaskedView, visual_hull_points
 
@@ -32,7 +34,7 @@ class SceneBounds:
 @dataclass(frozen=True)
 class InitialGaussians:
     tensors: dict[str, torch.Tensor]  # canonical + motion parameters, unwrapped
-    source: str  # "visual hull" or "random points in the bounds"
+    source: str  # "depth maps", "visual hull" or "random points in the bounds"
 
 
 def bounds_from_cameras(views: list[MaskedView]) -> SceneBounds:
@@ -81,6 +83,30 @@ def mean_foreground_color(views: list[MaskedView]) -> torch.Tensor:
     return (rgba[:, :3] * weight).sum(dim=0) / weight.sum()
 
 
+def _initial_points(
+    views: list[MaskedView],
+    bounds: SceneBounds,
+    max_points: int,
+    hull_resolution: int,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Points (P, 3), colours (P, 3) and their source, best source first."""
+    if views and all(view.depth is not None for view in views):
+        points, colors = depth_surface_points(views, max_points, generator)
+        if len(points) >= MIN_HULL_POINTS:
+            return points, colors, "depth maps"
+    hull = visual_hull_points(views, bounds.center, bounds.radius, hull_resolution, generator)
+    if len(hull.points) >= MIN_HULL_POINTS and hull.filled_fraction <= MAX_HULL_FILL:
+        points, colors = hull.points, hull.colors
+        if len(points) > max_points:
+            keep = torch.randperm(len(points), generator=generator)[:max_points]
+            points, colors = points[keep], colors[keep]
+        return points, colors, "visual hull"
+    points = random_points_in_sphere(max_points, bounds, generator)
+    colors = mean_foreground_color(views).expand(max_points, 3)
+    return points, colors, "random points in the bounds"
+
+
 def initial_gaussians(
     views: list[MaskedView],
     bounds: SceneBounds,
@@ -90,17 +116,7 @@ def initial_gaussians(
     init_opacity: float,
     generator: torch.Generator,
 ) -> InitialGaussians:
-    hull = visual_hull_points(views, bounds.center, bounds.radius, hull_resolution, generator)
-    if len(hull.points) >= MIN_HULL_POINTS and hull.filled_fraction <= MAX_HULL_FILL:
-        points, colors, source = hull.points, hull.colors, "visual hull"
-        if len(points) > max_points:
-            keep = torch.randperm(len(points), generator=generator)[:max_points]
-            points, colors = points[keep], colors[keep]
-    else:
-        points = random_points_in_sphere(max_points, bounds, generator)
-        colors = mean_foreground_color(views).expand(max_points, 3)
-        source = "random points in the bounds"
-
+    points, colors, source = _initial_points(views, bounds, max_points, hull_resolution, generator)
     count = len(points)
     log_scales = torch.log(nearest_neighbour_distance(points).clamp_min(1e-7))
     tensors = {

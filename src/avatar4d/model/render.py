@@ -14,6 +14,7 @@ def render_gaussians(
     cameras: RasterCameras,
     background: torch.Tensor,
     backend: Backend = "auto",
+    with_depth: bool = False,
 ) -> RasterOutput:
     return rasterize(
         gaussians.means,
@@ -24,4 +25,5 @@ def render_gaussians(
         cameras,
         background,
         backend=backend,
+        with_depth=with_depth,
     )

@@ -22,6 +22,15 @@ class RasterOutput:
     # .retain_grad() before backward), radii (C, N, 2) int32 (0 = culled), depths, conics,
     # opacities, width, height, n_cameras, gaussian_ids (None: not packed).
     info: dict[str, Any]
+    # (C, H, W, 1) accumulated camera-space depth sum_i w_i z_i when asked for (else None);
+    # the expected depth of a pixel is depth / alpha.
+    depth: torch.Tensor | None = None
+
+    def expected_depth(self, min_alpha: float = 1e-3) -> torch.Tensor:
+        """(C, H, W, 1) alpha-normalised depth (0 where nothing was drawn)."""
+        if self.depth is None:
+            raise ValueError("rendered without depth (rasterize(..., with_depth=True))")
+        return self.depth / self.alpha.clamp_min(min_alpha)
 
 
 def _check_shapes(
@@ -63,18 +72,24 @@ def rasterize(
     cameras: RasterCameras,
     background: torch.Tensor,
     backend: Backend = "auto",
+    with_depth: bool = False,
 ) -> RasterOutput:
     """Render N Gaussians into C cameras.
 
     means (N, 3) world; quats (N, 4) w x y z, any norm; scales (N, 3) linear (already exp'd);
     opacities (N,) in [0, 1]; colors (N, 3) RGB; background (3,). "auto" picks gsplat when
-    the tensors are on CUDA and the reference rasteriser otherwise.
+    the tensors are on CUDA and the reference rasteriser otherwise. ``with_depth`` also
+    renders the accumulated depth (``RasterOutput.depth``).
     """
     _check_shapes(means, quats, scales, opacities, colors, background)
     chosen = resolve_backend(backend, means.device)
     render = rasterize_gsplat if chosen == "gsplat" else rasterize_reference
-    rgb, alpha, info = render(means, quats, scales, opacities, colors, cameras, background)
-    return RasterOutput(rgb=rgb, alpha=alpha, info=info)
+    rgb, alpha, info = render(
+        means, quats, scales, opacities, colors, cameras, background, with_depth
+    )
+    if not with_depth:
+        return RasterOutput(rgb=rgb, alpha=alpha, info=info)
+    return RasterOutput(rgb=rgb[..., :-1], alpha=alpha, info=info, depth=rgb[..., -1:])
 
 
 def rasterize_per_camera(

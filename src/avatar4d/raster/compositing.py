@@ -21,10 +21,13 @@ def composite(
     background: torch.Tensor,
     width: int,
     height: int,
+    with_depth: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Blend over the background -> rgb (C, H, W, D), alpha (C, H, W, 1).
 
-    opacities (N,), colors (N, D), background (D,) or (C, D).
+    opacities (N,), colors (N, D), background (D,) or (C, D). With ``with_depth``, rgb gains
+    a last channel: the accumulated camera-space depth sum_i w_i z_i over a zero background
+    (gsplat's "RGB+D").
     """
     cameras = projected.depths.shape[0]
     channels = colors.shape[-1]
@@ -62,6 +65,15 @@ def composite(
         ],
         dim=-1,
     )
+    if with_depth:
+        depth = weights.new_zeros(pixel_count).index_add(
+            0, pairs.pixel, weights * per_pair(projected.depths, pairs.splat)
+        )
+        rgb = torch.cat([rgb, depth[:, None]], dim=-1)
+        background = torch.cat(
+            [background.expand(cameras, channels), background.new_zeros(cameras, 1)], -1
+        )
+        channels += 1
     final_transmittance = torch.exp(
         log_transmittance.new_zeros(pixel_count).index_add(0, pairs.pixel, log_transmittance)
     ).view(cameras, height * width, 1)

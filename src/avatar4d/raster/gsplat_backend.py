@@ -28,8 +28,11 @@ def rasterize_gsplat(
     colors: torch.Tensor,
     cameras: RasterCameras,
     background: torch.Tensor,
+    with_depth: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
-    """-> rgb (C, H, W, D), alpha (C, H, W, 1), gsplat's meta dict."""
+    """-> rgb (C, H, W, D), alpha (C, H, W, 1), gsplat's meta dict.
+
+    With ``with_depth``, rgb has D + 1 channels, the last the accumulated depth ("RGB+D")."""
     # Imported here: gsplat compiles its CUDA code on first use and is an optional dependency.
     from gsplat import rasterization
 
@@ -44,7 +47,7 @@ def rasterize_gsplat(
         width=cameras.width,
         height=cameras.height,
         backgrounds=background.expand(cameras.count, colors.shape[-1]).contiguous(),
-        **SETTINGS,
+        **(SETTINGS | {"render_mode": "RGB+D"} if with_depth else SETTINGS),
     )
 
 

@@ -26,12 +26,18 @@ def rasterize_reference(
     colors: torch.Tensor,
     cameras: RasterCameras,
     background: torch.Tensor,
+    with_depth: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
-    """-> rgb (C, H, W, D), alpha (C, H, W, 1), info (gsplat-style meta)."""
+    """-> rgb (C, H, W, D), alpha (C, H, W, 1), info (gsplat-style meta).
+
+    With ``with_depth``, rgb has D + 1 channels, the last the accumulated depth (gsplat's
+    "RGB+D")."""
     projected = project_gaussians(
         means, quats, scales, opacities, cameras, EPS2D, NEAR_PLANE, FAR_PLANE
     )
-    rgb, alpha = composite(projected, opacities, colors, background, cameras.width, cameras.height)
+    rgb, alpha = composite(
+        projected, opacities, colors, background, cameras.width, cameras.height, with_depth
+    )
     info: dict[str, Any] = {
         "batch_ids": None,
         "camera_ids": None,

@@ -1,7 +1,8 @@
-"""Dataset frames resident on the training device: uint8 images, cameras, times.
+"""Dataset frames resident on the training device: uint8 images, depth maps, cameras, times.
 
 Images are decoded once and kept as one (F, H, W, 4) uint8 tensor; a batch is converted to
-float only when it is used. Train frames are grouped by time so a step can take several
+float only when it is used. Depth maps, when every frame has one, are one (F, H, W) float32
+tensor in world units (0 = no surface). Train frames are grouped by time so a step can take several
 cameras that saw the same moment.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from avatar4d.data.dataset import Frame
-from avatar4d.data.dnerf import load_image_rgba
+from avatar4d.data.dnerf import load_depth, load_image_rgba
 from avatar4d.errors import InputError
 from avatar4d.raster.cameras import RasterCameras, cameras_from_opengl_c2w
 
@@ -36,6 +37,7 @@ class FrameStack:
     camera_indices: list[int | None]  # per frame: which physical camera took it
     width: int
     height: int
+    depth: torch.Tensor | None = None  # (F, H, W) float32 world units, 0 = no surface
 
     def __len__(self) -> int:
         return self.rgba.shape[0]
@@ -56,6 +58,12 @@ class FrameStack:
         """(B, H, W, 4) float RGBA in [0, 1] of the frames at ``index``."""
         return self.rgba[index].float() / 255.0
 
+    def depths(self, index: torch.Tensor) -> torch.Tensor | None:
+        """(B, H, W, 1) float32 depth in world units of the frames at ``index``; None without."""
+        if self.depth is None:
+            return None
+        return self.depth[index].unsqueeze(-1)
+
 
 def frame_time(frame: Frame) -> float:
     if frame.time is None:
@@ -68,23 +76,33 @@ def stack_frames(
     device: torch.device,
     on_image: Callable[[], None] | None = None,
 ) -> FrameStack:
-    """Decode every image (a few threads) and move everything to ``device``."""
+    """Decode every image (a few threads) and move everything to ``device``.
+
+    Depth maps are loaded too when every frame has one; only some having one is an InputError
+    naming the folder.
+    """
     sizes = {(frame.width, frame.height) for frame in frames}
     if len(sizes) != 1:
         listed = ", ".join(f"{w}x{h}" for w, h in sorted(sizes))
         raise InputError(frames[0].image_path.parent, f"images differ in size ({listed})")
     width, height = sizes.pop()
+    with_depth = frames_have_depth(frames)
 
-    def decode(frame: Frame) -> np.ndarray:
+    def decode(frame: Frame) -> tuple[np.ndarray, np.ndarray | None]:
         image = load_image_rgba(frame)
         if image.shape[:2] != (height, width):
             raise InputError(frame.image_path, f"image is not {width}x{height} as its frame says")
+        depth = load_depth(frame) if with_depth else None  # load_depth checks its size
         if on_image is not None:
             on_image()
-        return image
+        return image, depth
 
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
-        images = list(pool.map(decode, frames))
+        decoded = list(pool.map(decode, frames))
+    images = [image for image, _ in decoded]
+    depth = None
+    if with_depth:
+        depth = torch.from_numpy(np.stack([d for _, d in decoded if d is not None])).to(device)
 
     def column(name: str) -> torch.Tensor:
         values = [getattr(frame, name) for frame in frames]
@@ -101,6 +119,20 @@ def stack_frames(
         camera_indices=[frame.camera_index for frame in frames],
         width=width,
         height=height,
+        depth=depth,
+    )
+
+
+def frames_have_depth(frames: list[Frame]) -> bool:
+    """True when every frame has a depth map, False when none has; InputError when some do."""
+    having = sum(frame.depth_path is not None for frame in frames)
+    if having in (0, len(frames)):
+        return having > 0
+    lacking = next(frame for frame in frames if frame.depth_path is None)
+    raise InputError(
+        frames[0].image_path.parent,
+        f"{having} of {len(frames)} frames have a depth map but not all "
+        f"({lacking.source} has none); give every frame a depth_file_path or none",
     )
 
 

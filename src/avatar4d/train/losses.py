@@ -58,3 +58,26 @@ def photometric_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: floa
     if ssim_weight == 0:
         return l1
     return (1.0 - ssim_weight) * l1 + ssim_weight * (1.0 - ssim(pred, target))
+
+
+def depth_loss(
+    accumulated_depth: torch.Tensor,
+    alpha: torch.Tensor,
+    target_depth: torch.Tensor,
+    target_alpha: torch.Tensor,
+    length_scale: float,
+    min_alpha: float = 0.5,
+) -> torch.Tensor:
+    """Mean alpha * |rendered - true| expected depth over the pixels the surface covers (true
+    alpha >= ``min_alpha`` and a depth), in units of ``length_scale``; 0 when none is covered.
+
+    ``accumulated_depth`` is sum_i w_i z_i and ``alpha`` sum_i w_i (the renderer's). The
+    expected depth is their ratio; weighting its error by the (constant) rendered alpha keeps
+    every gradient bounded: d/dz_i is at most w_i, where the bare ratio's would grow as
+    1 / alpha on pixels the Gaussians barely cover yet. All (B, H, W, 1); no host sync.
+    """
+    covered = (target_alpha >= min_alpha) & (target_depth > 0)
+    coverage = alpha.detach()
+    expected = accumulated_depth / alpha.clamp_min(1e-4)
+    error = torch.where(covered, coverage * (expected - target_depth).abs(), 0.0)
+    return error.sum() / (covered.sum().clamp_min(1) * length_scale)

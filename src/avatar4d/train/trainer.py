@@ -89,12 +89,21 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
         session.optimizers, session.learning_rates, config.position_lr_factor(step)
     )
     posed = session.deformation.deform(params, session.time_values[slot])
-    output = render_gaussians(posed, session.train.cameras(pick), background)
+    target_depth = session.train.depths(pick) if config.depth_weight > 0 else None
+    output = render_gaussians(
+        posed, session.train.cameras(pick), background, with_depth=target_depth is not None
+    )
     session.strategy.step_pre_backward(
         params, session.optimizers, session.strategy_state, step, output.info
     )
-    target = losses.composite(session.train.images(pick), background)
+    target_rgba = session.train.images(pick)
+    target = losses.composite(target_rgba, background)
     loss = losses.photometric_loss(output.rgb, target, config.ssim_weight)
+    if target_depth is not None:
+        depth = losses.depth_loss(
+            output.depth, output.alpha, target_depth, target_rgba[..., 3:], radius
+        )
+        loss = loss + config.depth_weight * depth
     if config.motion_smoothness > 0:
         smoothness = session.deformation.smoothness(params, radius)
         loss = loss + config.motion_smoothness * smoothness
