@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+from bench_row import append_rows
 
 from avatar4d import __version__
 from avatar4d.capture.grid_writer import write_grid
@@ -32,6 +33,7 @@ from avatar4d.evaluate.results import metrics_json_dict
 from avatar4d.evaluate.run_eval import evaluate_model
 from avatar4d.model.trained import load_trained_model
 from avatar4d.output.camera_paths import orbit_path
+from avatar4d.output.half_precision import load_half_precision, save_half_precision
 from avatar4d.output.render_frames import render_path
 from avatar4d.output.time_mapping import time_mapping
 from avatar4d.output.video import Mp4Writer
@@ -143,6 +145,9 @@ def main() -> int:
     parser.add_argument("--run-name", default="run", help="run folder name inside --work")
     parser.add_argument("--video-frames", type=int, default=500)
     parser.add_argument("--fps-frames", type=int, default=200)
+    parser.add_argument(
+        "--docs", type=Path, help="also append the result's row to this markdown file"
+    )
     args = parser.parse_args()
     stages = set(args.stages.split(","))
     grid_dir, run_dir = args.work / "grid", args.work / args.run_name
@@ -155,6 +160,7 @@ def main() -> int:
         "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else "none (CPU)",
         "torch": torch.__version__,
         "stages_run": [],
+        "command": "python3 benchmarks/grid_bench.py " + " ".join(sys.argv[1:]),
     }
 
     if "grid" in stages and not (grid_dir / "scene.json").exists():
@@ -211,6 +217,15 @@ def main() -> int:
         evaluation = evaluate_model(model, dataset)
         result["eval"] = metrics_json_dict(evaluation.result)
         result["eval_seconds"] = time.perf_counter() - started
+        # The same model stored in half precision: its size on disk and its own metrics.
+        half_path = save_half_precision(model.params, run_dir / "model_fp16.safetensors", True)
+        half_model = dataclasses.replace(
+            model, params=load_half_precision(half_path, device=model.device)
+        )
+        result.setdefault("model_size_mb", {})["parameters_fp16_file"] = (
+            half_path.stat().st_size / 1e6
+        )
+        result["eval_fp16"] = metrics_json_dict(evaluate_model(half_model, dataset).result)
         result["stages_run"].append("eval")
         _save(result, args.json)
 
@@ -228,6 +243,8 @@ def main() -> int:
         result["stages_run"].append("speed")
 
     _save(result, args.json)
+    if args.docs:
+        append_rows([result], args.docs)
     print(json.dumps(result, indent=2))
     return 0
 
