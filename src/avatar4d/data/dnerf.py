@@ -72,29 +72,21 @@ def resolve_image_path(root: Path, file_path: str) -> Path | None:
     return None
 
 
-def resolve_depth_path(root: Path, file_path: str) -> Path:
-    """The depth map a ``depth_file_path`` names, as written (its extension included).
-
-    Raises ValueError when the path leaves the dataset folder (symlinks followed). The file need
-    not exist: a missing depth map is reported when it is loaded, not when the dataset is read.
-    """
-    real_root = root.resolve()
-    path = (root / file_path).resolve()
-    if not path.is_relative_to(real_root):
-        raise ValueError("escapes the dataset folder")
-    return path
-
-
 def _depth_path(root: Path, entry: dict) -> Path | None:
+    """The depth map a frame's ``depth_file_path`` names, as written (extension included).
+
+    ValueError when the path leaves the dataset folder (symlinks followed). The file need not
+    exist: a missing depth map is reported when it is loaded, not when the dataset is read.
+    """
     file_path = entry.get("depth_file_path")
     if file_path is None:
         return None
     if not isinstance(file_path, str) or not file_path:
         raise ValueError(f"depth_file_path must be a non-empty string, got {file_path!r}")
-    try:
-        return resolve_depth_path(root, file_path)
-    except ValueError:
-        raise ValueError(f"depth_file_path {file_path!r} escapes the dataset folder") from None
+    path = (root / file_path).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ValueError(f"depth_file_path {file_path!r} escapes the dataset folder")
+    return path
 
 
 def _depth_unit(document: dict) -> float | None:
