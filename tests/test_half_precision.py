@@ -43,3 +43,10 @@ def test_existing_file_is_kept_without_force_and_bad_files_are_named(tmp_path):
         load_half_precision(broken)
     with pytest.raises(InputError, match="not found"):
         load_half_precision(tmp_path / "missing.safetensors")
+
+
+def test_node_positions_also_keep_full_precision(tmp_path):
+    generator = torch.Generator().manual_seed(2)
+    params = {**_params(), "node_means": torch.randn(64, 3, generator=generator) + 40.0}
+    loaded = load_half_precision(save_half_precision(params, tmp_path / "model.safetensors"))
+    assert torch.equal(loaded["node_means"], params["node_means"])

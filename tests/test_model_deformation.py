@@ -20,7 +20,7 @@ def random_params(count: int, deformation: SplineDeformation, seed: int = 0, mot
         "quats": torch.randn(count, 4, generator=generator),
         "opacities": torch.randn(count, generator=generator),
         "colors": torch.randn(count, 3, generator=generator),
-        **deformation.init_motion(count, "cpu"),
+        **deformation.init_motion(torch.zeros(count, 3)),
     }
     if motion:
         tensors["motion_means"] = motion * torch.randn(

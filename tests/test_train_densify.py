@@ -33,7 +33,7 @@ def setup(count: int, config: TrainConfig, seed: int = 0):
             "quats": torch.randn(count, 4, generator=generator),
             "opacities": torch.randn(count, generator=generator),
             "colors": torch.randn(count, 3, generator=generator),
-            **deformation.init_motion(count, "cpu"),
+            **deformation.init_motion(torch.zeros(count, 3)),
         }
     )
     optimizers = make_optimizers(params, base_learning_rates(config, 1.0))

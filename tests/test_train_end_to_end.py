@@ -114,7 +114,8 @@ def test_trained_model_api_for_export_and_rendering(trained_run, dataset_root):
     assert "version: 0.1.0" in config_text and str(dataset_root.resolve()) in config_text
 
 
-def test_resume_continues_bit_identically(dataset_root, tmp_path):
+@pytest.mark.parametrize("motion_nodes", [0, 12], ids=["per-gaussian-splines", "nodes"])
+def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
     config = dataclasses.replace(
         TINY,
         steps=16,
@@ -126,6 +127,7 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path):
         time_curriculum_fraction=0.5,
         val_every=0,
         checkpoint_every=0,
+        motion_nodes=motion_nodes,
     )
     whole = train(dataset_root, tmp_path / "whole", config, quiet=True)
     assert whole.steps == 16
@@ -145,6 +147,13 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path):
     for key in a.strategy_tensors:
         assert torch.equal(a.strategy_tensors[key], b.strategy_tensors[key])
     assert a.meta["rng"] == b.meta["rng"]
+    if motion_nodes:  # the nodes are trained but never cloned or pruned with the Gaussians
+        assert a.params["node_means"].shape == (motion_nodes, 3)
+        assert a.params["node_motion_means"].abs().sum() > 0
+        model = load_trained_model(tmp_path / "whole", device="cpu")
+        assert model.spec.deformation == "nodes" and model.spec.nodes == motion_nodes
+        moved = model.gaussians_at(0.5)["means"] - model.gaussians_at(0.0)["means"]
+        assert moved.norm(dim=-1).max() > 0
 
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(

@@ -25,7 +25,7 @@ def cloud(count: int = 60) -> dict[str, torch.nn.Parameter]:
             "quats": quats,
             "opacities": torch.zeros(count),
             "colors": torch.zeros(count, 3),
-            **deformation.init_motion(count, "cpu"),
+            **deformation.init_motion(torch.zeros(count, 3)),
         }
     )
 

@@ -1,9 +1,8 @@
 """Time-conditioned deformation of the canonical Gaussians.
 
-Interface: ``deform(params, t) -> GaussiansAtTime``. Any deformation (per-Gaussian spline
-here; control-node skinning as in SC-GS or an MLP field as in Deformable-3DGS later) keeps its
-per-Gaussian tensors in the same parameter dict so densification treats them like the rest;
-shared networks would live outside that dict.
+Interface: ``deform(params, t) -> GaussiansAtTime``. Every deformation keeps its tensors in
+the same parameter dict as the Gaussians: per-Gaussian ones (this module's spline) are
+densified with the rest; shared ones (``node_*``, see ``node_deformation``) are not.
 
 ``SplineDeformation``: every Gaussian carries a cubic B-spline S over time of
 - a position offset, ``motion_means`` (N, M, 3): ``means_t = means + S(t) - S(t_anchor)``;
@@ -56,11 +55,16 @@ class GaussiansAtTime:
 
 
 class Deformation(Protocol):
-    def init_motion(self, count: int, device: torch.device | str) -> dict[str, torch.Tensor]:
-        """Initial per-Gaussian motion tensors (identity motion) to add to the params."""
+    def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Initial motion tensors (identity motion) for Gaussians at ``means``, to add to the
+        params."""
         ...
 
     def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime: ...
+
+    def deform_many(
+        self, params: dict[str, torch.Tensor], times: list[float]
+    ) -> GaussiansAtTime: ...
 
     def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
         """A scalar prior penalising motion that changes abruptly over time (unitless)."""
@@ -73,7 +77,8 @@ class SplineDeformation:
     periodic: bool
     anchor_time: float = 0.0  # the canonical pose is the pose at this time
 
-    def init_motion(self, count: int, device: torch.device | str) -> dict[str, torch.Tensor]:
+    def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
+        count, device = len(means), means.device
         return {
             "motion_means": torch.zeros(count, self.num_control, 3, device=device),
             "motion_quats": torch.zeros(count, self.num_control, 4, device=device),
@@ -137,11 +142,14 @@ class SplineDeformation:
             rotation_since_canonical=delta,
         )
 
-    def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
-        """Mean squared second difference of neighbouring control points."""
+    def smoothness(
+        self, params: dict[str, torch.Tensor], length_scale: float, prefix: str = ""
+    ) -> torch.Tensor:
+        """Mean squared second difference of neighbouring control points (of the curves named
+        ``<prefix>motion_means`` and ``<prefix>motion_quats``)."""
         total = params["means"].new_zeros(())
         for key, scale in (("motion_means", length_scale), ("motion_quats", 1.0)):
-            points = params[key] / scale
+            points = params[prefix + key] / scale
             if self.periodic:
                 second = points.roll(1, dims=1) - 2.0 * points + points.roll(-1, dims=1)
             else:

@@ -11,17 +11,24 @@ rest. Stored (raw) forms and what the rasteriser takes:
 - ``colors`` (N, 3) degree-0 spherical-harmonics coefficients ``f_dc`` ->
   ``rgb = 0.5 + SH_C0 * f_dc`` (clamped at 0), as in 3DGS PLY files;
 - motion parameters, named by the deformation (see ``avatar4d.model.deformation``).
+
+Tensors whose names start with ``node_`` are shared by all Gaussians (a deformation's control
+nodes): they have their own lengths, and densification leaves them alone.
 """
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 import torch
 
 SH_C0 = 0.28209479177387814  # the constant degree-0 real spherical harmonic, 1 / (2 sqrt(pi))
 
 CANONICAL_KEYS = ("means", "scales", "quats", "opacities", "colors")
+SHARED_PREFIX = "node_"
 
 GaussianParams = dict[str, torch.nn.Parameter]
+Value = TypeVar("Value")
 
 
 def rgb_to_f_dc(rgb: torch.Tensor) -> torch.Tensor:
@@ -38,9 +45,18 @@ def identity_quats(count: int, device: torch.device | str = "cpu") -> torch.Tens
     return quats
 
 
+def is_per_gaussian(name: str) -> bool:
+    return not name.startswith(SHARED_PREFIX)
+
+
+def per_gaussian(values: dict[str, Value]) -> dict[str, Value]:
+    """The entries of a params-keyed dict (params, optimisers) that are per Gaussian."""
+    return {name: value for name, value in values.items() if is_per_gaussian(name)}
+
+
 def make_params(tensors: dict[str, torch.Tensor]) -> GaussianParams:
-    """Wrap per-Gaussian tensors as trainable parameters (float32, one shared length)."""
-    lengths = {name: tensor.shape[0] for name, tensor in tensors.items()}
+    """Wrap tensors as trainable parameters (float32); the per-Gaussian ones share a length."""
+    lengths = {name: tensor.shape[0] for name, tensor in per_gaussian(tensors).items()}
     if len(set(lengths.values())) != 1:
         raise ValueError(f"per-Gaussian tensors differ in length: {lengths}")
     missing = [key for key in CANONICAL_KEYS if key not in tensors]

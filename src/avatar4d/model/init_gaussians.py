@@ -125,6 +125,6 @@ def initial_gaussians(
         "quats": identity_quats(count),
         "opacities": torch.full((count,), math.log(init_opacity / (1.0 - init_opacity))),
         "colors": rgb_to_f_dc(colors.clamp(0.0, 1.0)),
-        **deformation.init_motion(count, "cpu"),
+        **deformation.init_motion(points),
     }
     return InitialGaussians(tensors=tensors, source=source)

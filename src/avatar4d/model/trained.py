@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
+from avatar4d.model.deformation import Deformation, GaussiansAtTime
 from avatar4d.model.render import render_gaussians
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.raster.api import Backend, RasterOutput, rasterize_per_camera
@@ -21,7 +21,7 @@ from avatar4d.train.run_folder import checkpoints_folder, read_run_record
 @dataclass
 class TrainedModel:
     params: dict[str, torch.Tensor]  # canonical + motion parameters (no gradients)
-    deformation: SplineDeformation
+    deformation: Deformation
     spec: ModelSpec
     config: TrainConfig
     dataset_root: Path

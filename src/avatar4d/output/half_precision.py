@@ -1,8 +1,9 @@
 """Model parameters stored in half precision: half the size on disk of float32.
 
-Every tensor is stored as float16 except the canonical positions, which keep float32: a
-float16 position is only good to about 1e-3 of its distance from the origin, which is a
-visible fraction of a pixel when a character stands away from the origin.
+Every tensor is stored as float16 except the canonical positions (of the Gaussians and of
+the control nodes), which keep float32: a float16 position is only good to about 1e-3 of its
+distance from the origin, which is a visible fraction of a pixel when a character stands away
+from the origin.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from avatar4d.errors import InputError
 from avatar4d.output.atomic import atomic_path
 
-FULL_PRECISION_KEYS = ("means",)
+FULL_PRECISION_KEYS = ("means", "node_means")
 
 
 def to_half_precision(params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -36,6 +36,10 @@ class TrainConfig:
     """Position learning rates decay exponentially to this fraction by the last step."""
     lr_motion_quats: float = 1e-3
     """Learning rate of the rotation control points."""
+    lr_node_means: float = 1.6e-4
+    """Learning rate of the nodes' canonical positions, in units of the bounds radius."""
+    lr_node_radii: float = 5e-3
+    """Learning rate of the nodes' log radii."""
     lr_scales: float = 5e-3
     """Learning rate of the log scales."""
     lr_quats: float = 1e-3
@@ -65,7 +69,13 @@ class TrainConfig:
     """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
 
     motion_control_points: int = 0
-    """Control points of each Gaussian's motion spline; 0 = half the train times, 4 to 32."""
+    """Control points of each motion spline (each Gaussian's, or each node's with
+    ``motion_nodes``); 0 = half the train times, 4 to 32."""
+    motion_nodes: int = 0
+    """Control nodes that carry the motion, each Gaussian following its nearest ones (skinning
+    learned from the data); 0 = every Gaussian carries its own motion spline."""
+    node_neighbours: int = 4
+    """Nodes each Gaussian follows, blended by distance (with ``motion_nodes``)."""
     time_curriculum_fraction: float = 0.0
     """Over this fraction of the steps, widen the train times used from the initial one to all."""
     loop: Literal["auto", "yes", "no"] = "auto"
@@ -156,6 +166,7 @@ class TrainConfig:
             "log_every",
             "rigidity_neighbours",
             "rigidity_anchors",
+            "node_neighbours",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -169,6 +180,7 @@ class TrainConfig:
             "depth_weight",
             "ssim_weight",
             "motion_control_points",
+            "motion_nodes",
             "cpu_threads",
         )
         for name in not_negative:

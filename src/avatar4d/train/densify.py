@@ -16,6 +16,7 @@ import torch
 from gsplat.strategy import DefaultStrategy
 from gsplat.strategy.ops import remove, reset_opa
 
+from avatar4d.model.gaussians import per_gaussian
 from avatar4d.train.config import TrainConfig
 
 
@@ -83,3 +84,21 @@ def make_strategy(config: TrainConfig) -> CappedDefaultStrategy:
 def is_packed(info: dict[str, Any]) -> bool:
     """gsplat's packed layout: one row per visible (camera, Gaussian) pair."""
     return info.get("gaussian_ids") is not None and info["means2d"].dim() == 2
+
+
+def densify_after_backward(
+    strategy: CappedDefaultStrategy,
+    params: dict[str, torch.nn.Parameter],
+    optimizers: dict[str, torch.optim.Optimizer],
+    state: dict[str, Any],
+    step: int,
+    info: dict[str, Any],
+    packed: bool,
+) -> None:
+    """The strategy's post-backward step on the per-Gaussian parameters; shared ones (control
+    nodes) are not cloned, split or pruned. Replaced tensors are written back to ``params``."""
+    gaussians = per_gaussian(params)
+    strategy.step_post_backward(
+        gaussians, per_gaussian(optimizers), state, step, info, packed=packed
+    )
+    params.update(gaussians)

@@ -7,7 +7,7 @@ import torch
 from avatar4d.train.config import TrainConfig
 
 ADAM_EPS = 1e-15  # as in 3DGS: gradients of tiny Gaussians are tiny; a larger eps would mute them
-POSITION_KEYS = ("means", "motion_means")
+POSITION_KEYS = ("means", "motion_means", "node_means", "node_motion_means")
 
 
 def base_learning_rates(config: TrainConfig, scene_radius: float) -> dict[str, float]:
@@ -19,6 +19,10 @@ def base_learning_rates(config: TrainConfig, scene_radius: float) -> dict[str, f
         "quats": config.lr_quats,
         "opacities": config.lr_opacities,
         "colors": config.lr_colors,
+        "node_means": config.lr_node_means * scene_radius,
+        "node_log_radii": config.lr_node_radii,
+        "node_motion_means": config.lr_motion_means * scene_radius,
+        "node_motion_quats": config.lr_motion_quats,
     }
 
 

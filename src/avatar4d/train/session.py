@@ -14,8 +14,8 @@ import torch
 
 from avatar4d.data.dataset import Dataset
 from avatar4d.data.dnerf import load_dataset
-from avatar4d.model.deformation import SplineDeformation, default_control_points
-from avatar4d.model.gaussians import make_params
+from avatar4d.model.deformation import Deformation, default_control_points
+from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.model.visual_hull import MaskedView
@@ -52,7 +52,7 @@ class TrainingSession:
     time_groups: list[torch.Tensor]  # frame indices (CPU) per train time
     time_sampler: TimeSampler
     validation: list[FrameStack]
-    deformation: SplineDeformation
+    deformation: Deformation
     params: dict[str, torch.nn.Parameter]
     optimizers: dict[str, torch.optim.Adam]
     learning_rates: dict[str, float]
@@ -131,12 +131,14 @@ def new_model(
         bounds = bounds_from_cameras(views)
     control_points = config.motion_control_points or default_control_points(len(groups))
     spec = ModelSpec(
-        deformation="spline",
+        deformation="nodes" if config.motion_nodes > 0 else "spline",
         control_points=control_points,
         periodic=is_looping(config, dataset),
         scene_center=[float(x) for x in bounds.center],
         scene_radius=float(bounds.radius),
         anchor_time=time_values[carving_time],
+        nodes=config.motion_nodes,
+        node_neighbours=config.node_neighbours if config.motion_nodes > 0 else 0,
     )
     deformation = build_deformation(spec)
     initial = initial_gaussians(
@@ -191,7 +193,7 @@ def start_session(
     learning_rates = base_learning_rates(config, spec.scene_radius)
     optimizers = make_optimizers(params, learning_rates)
     strategy = make_strategy(config)
-    strategy.check_sanity(params, optimizers)
+    strategy.check_sanity(per_gaussian(params), per_gaussian(optimizers))
     strategy_state = strategy.initialize_state(scene_scale=spec.scene_radius)
     if resume:
         restore_adam_states(optimizers, params, checkpoint.adam)

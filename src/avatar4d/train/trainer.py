@@ -20,7 +20,7 @@ from avatar4d.model.render import render_gaussians
 from avatar4d.train import losses
 from avatar4d.train.checkpoint import checkpoint_name, save_checkpoint
 from avatar4d.train.config import TrainConfig
-from avatar4d.train.densify import is_packed
+from avatar4d.train.densify import densify_after_backward, is_packed
 from avatar4d.train.optimizers import set_position_learning_rates
 from avatar4d.train.progress import TrainProgress, require_tensorboard
 from avatar4d.train.rigidity import rigidity_loss
@@ -114,7 +114,8 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     for optimizer in session.optimizers.values():
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-    session.strategy.step_post_backward(
+    densify_after_backward(
+        session.strategy,
         params,
         session.optimizers,
         session.strategy_state,
