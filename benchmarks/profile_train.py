@@ -1,0 +1,103 @@
+"""Where a training step's time goes: the top operators by GPU time and by host time.
+
+Run on the GPU machine after a grid exists (e.g. from ``grid_bench.py --stages grid``)::
+
+    python3 benchmarks/profile_train.py /tmp/w/grid --out /tmp/prof --set motion_nodes=2048
+
+Trains ``--warmup`` steps of the GPU preset (so densification has grown the model), then
+times ``--steps`` more without the profiler (mean wall-clock per step, synchronised at the
+ends only) and profiles ``--profile-steps`` with torch.profiler. Prints both tables and the
+mean step time; ``--json`` also writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from grid_bench import _with_overrides
+from torch.profiler import ProfilerActivity, profile
+
+from avatar4d.train.config import TrainConfig
+from avatar4d.train.session import start_session
+from avatar4d.train.trainer import training_step
+
+
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def _top(events, key: str, count: int) -> list[dict]:
+    rows = sorted(events, key=lambda e: getattr(e, key), reverse=True)[:count]
+    return [
+        {
+            "name": e.key,
+            "calls": e.count,
+            "self_device_ms": e.self_device_time_total / 1000.0,
+            "self_cpu_ms": e.self_cpu_time_total / 1000.0,
+        }
+        for e in rows
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("grid", type=Path)
+    parser.add_argument("--out", type=Path, required=True, help="run folder (replaced)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--warmup", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--profile-steps", type=int, default=50)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    config = _with_overrides(TrainConfig.for_gpu(), args.set)
+    # Densification runs while timing, as in a real run; the schedule is the preset's.
+    session = start_session(args.grid, args.out, config, resume=False, force=True, quiet=True)
+    for step in range(args.warmup):
+        training_step(session, step)
+    _sync()
+
+    start = time.perf_counter()
+    base = args.warmup
+    for step in range(base, base + args.steps):
+        training_step(session, step)
+    _sync()
+    step_ms = (time.perf_counter() - start) * 1000.0 / args.steps
+
+    base += args.steps
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as profiler:
+        for step in range(base, base + args.profile_steps):
+            training_step(session, step)
+        _sync()
+    events = profiler.key_averages()
+    by_device = _top(events, "self_device_time_total", 15)
+    by_host = _top(events, "self_cpu_time_total", 15)
+    result = {
+        "settings": args.set,
+        "gaussians": len(session.params["means"]),
+        "step_ms": step_ms,
+        "profiled_steps": args.profile_steps,
+        "top_by_device_time": by_device,
+        "top_by_host_time": by_host,
+    }
+    print(f"{result['gaussians']} Gaussians, {step_ms:.2f} ms per step (mean of {args.steps})")
+    for title, rows in (("GPU time", by_device), ("host time", by_host)):
+        print(f"top operators by self {title} over {args.profile_steps} steps:")
+        for row in rows:
+            print(
+                f"  {row['self_device_ms']:9.1f} ms GPU {row['self_cpu_ms']:9.1f} ms host "
+                f"{row['calls']:7d} calls  {row['name'][:70]}"
+            )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
