@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from avatar4d.train import losses
 from avatar4d.train.losses import composite, depth_loss, photometric_loss, ssim
 
 
@@ -66,20 +65,3 @@ def test_depth_loss_averages_over_covered_pixels_in_radii() -> None:
     assert accumulated.grad[0, 0, :, 0].tolist() == pytest.approx([0.25, -0.25])
     nothing = depth_loss(accumulated, alpha, torch.zeros_like(target), true_alpha, 2.0)
     assert nothing.item() == 0.0
-
-
-@pytest.mark.parametrize("size", [(17, 23), (64, 40)])
-def test_blur_by_convolution_equals_blur_by_matrices(size):
-    images = torch.rand(2, 15, *size, generator=torch.Generator().manual_seed(3))
-    torch.testing.assert_close(
-        losses.blur_by_convolution(images), losses.blur_by_matrices(images), atol=1e-6, rtol=0
-    )
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_ssim_on_the_gpu_equals_the_cpu():
-    generator = torch.Generator().manual_seed(5)
-    pred, target = torch.rand(2, 3, 96, 80, 3, generator=generator).unbind(0)
-    on_cpu = ssim(pred, target)
-    on_gpu = ssim(pred.cuda(), target.cuda()).cpu()
-    torch.testing.assert_close(on_gpu, on_cpu, atol=1e-5, rtol=0)
