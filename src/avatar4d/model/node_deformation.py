@@ -59,6 +59,13 @@ def nearest_nodes(means: torch.Tensor, node_means: torch.Tensor, k: int) -> torc
     return torch.cat(blocks)
 
 
+def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``table[index]`` through index_select, whose backward adds into the few node rows with
+    atomics instead of sorting every index as advanced indexing's backward does."""
+    rows = table.index_select(0, index.reshape(-1))
+    return rows.view(*index.shape, *table.shape[1:])
+
+
 @dataclass(frozen=True)
 class Binding:
     """Which nodes each Gaussian follows, with what weight, and its offsets from them."""
@@ -99,8 +106,8 @@ class NodeDeformation:
     def bind(self, params: dict[str, torch.Tensor]) -> Binding:
         means, node_means = params["means"], params["node_means"]
         indices = nearest_nodes(means, node_means, self.neighbours)
-        offsets = means[:, None, :] - node_means[indices]
-        radii_sq = torch.exp(2.0 * params["node_log_radii"])[indices]
+        offsets = means[:, None, :] - gather_rows(node_means, indices)
+        radii_sq = gather_rows(torch.exp(2.0 * params["node_log_radii"]), indices)
         weights = torch.softmax(-offsets.square().sum(dim=-1) / (2.0 * radii_sq), dim=-1)
         return Binding(indices, weights, offsets)
 
@@ -120,10 +127,11 @@ class NodeDeformation:
         rotation: torch.Tensor,
     ) -> GaussiansAtTime:
         index = binding.indices
-        rotated = torch.einsum("nkij,nkj->nki", quat_to_rotation(rotation)[index], binding.offsets)
-        moved = rotated + params["node_means"][index] + translation[index]
+        matrices = gather_rows(quat_to_rotation(rotation), index)
+        rotated = torch.einsum("nkij,nkj->nki", matrices, binding.offsets)
+        moved = rotated + gather_rows(params["node_means"] + translation, index)
         weights = binding.weights[..., None]
-        blended = normalize_quat((weights * rotation[index]).sum(dim=1))
+        blended = normalize_quat((weights * gather_rows(rotation, index)).sum(dim=1))
         return GaussiansAtTime(
             means=(weights * moved).sum(dim=1),
             quats=normalize_quat(quat_multiply(blended, params["quats"])),
