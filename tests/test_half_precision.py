@@ -45,8 +45,14 @@ def test_existing_file_is_kept_without_force_and_bad_files_are_named(tmp_path):
         load_half_precision(tmp_path / "missing.safetensors")
 
 
-def test_node_positions_also_keep_full_precision(tmp_path):
+def test_node_positions_and_node_indices_stay_exact(tmp_path):
     generator = torch.Generator().manual_seed(2)
-    params = {**_params(), "node_means": torch.randn(64, 3, generator=generator) + 40.0}
+    params = {
+        **_params(),
+        "node_means": torch.randn(64, 3, generator=generator) + 40.0,
+        "binding": torch.randint(0, 5000, (500, 4), generator=generator),
+    }
     loaded = load_half_precision(save_half_precision(params, tmp_path / "model.safetensors"))
     assert torch.equal(loaded["node_means"], params["node_means"])
+    assert loaded["binding"].dtype == torch.long  # indices stay exact integers
+    assert torch.equal(loaded["binding"], params["binding"])

@@ -36,7 +36,20 @@ def test_nodes_are_shared_tensors_of_their_own_length():
     assert params["node_log_radii"].shape == (16,)
     assert params["node_motion_means"].shape == (16, 6, 3)
     assert params["node_motion_quats"].shape == (16, 6, 4)
-    assert set(per_gaussian(params)) == {"means", "scales", "quats", "opacities", "colors"}
+    gaussian_keys = {"means", "scales", "quats", "opacities", "colors", "binding"}
+    assert set(per_gaussian(params)) == gaussian_keys
+    binding = params["binding"]
+    assert binding.shape == (200, 4) and binding.dtype == torch.long and not binding.requires_grad
+    expected = torch.cdist(params["means"], params["node_means"]).topk(4, largest=False).indices
+    assert torch.equal(binding.sort(dim=-1).values, expected.sort(dim=-1).values)
+
+
+def test_refresh_rebinds_moved_gaussians_to_their_new_nearest_nodes():
+    deformation, params = node_params(count=50, nodes=8)
+    with torch.no_grad():
+        params["means"][0] = params["node_means"][5] + 1e-3
+    deformation.refresh(params)
+    assert int(params["binding"][0, 0]) == 5  # the nearest first
 
 
 def test_anchor_time_is_the_canonical_pose_whatever_the_motion():
@@ -103,6 +116,7 @@ def test_a_gaussian_on_a_tight_node_follows_that_node_alone():
     with torch.no_grad():
         params["means"][0] = params["node_means"][3]
         params["node_log_radii"].fill_(math.log(1e-3))
+    deformation.refresh(params)
     binding = deformation.bind(params)
     slot = int((binding.indices[0] == 3).nonzero())
     assert float(binding.weights[0, slot].detach()) == pytest.approx(1.0)

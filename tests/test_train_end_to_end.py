@@ -142,6 +142,9 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
     assert a.params["means"].shape[0] != 120  # densification happened on the way
     for name in a.params:
         assert torch.equal(a.params[name], b.params[name]), name
+    trainable = set(a.params) - {"binding"}  # which nodes each Gaussian follows: not trained
+    assert set(a.adam) == set(b.adam) == trainable
+    for name in trainable:
         for key in ("exp_avg", "exp_avg_sq", "step"):
             assert torch.equal(a.adam[name][key], b.adam[name][key]), (name, key)
     for key in a.strategy_tensors:
@@ -149,6 +152,8 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
     assert a.meta["rng"] == b.meta["rng"]
     if motion_nodes:  # the nodes are trained but never cloned or pruned with the Gaussians
         assert a.params["node_means"].shape == (motion_nodes, 3)
+        assert a.params["binding"].shape == (len(a.params["means"]), 4)
+        assert a.params["binding"].dtype == torch.long
         assert a.params["node_motion_means"].abs().sum() > 0
         model = load_trained_model(tmp_path / "whole", device="cpu")
         assert model.spec.deformation == "nodes" and model.spec.nodes == motion_nodes

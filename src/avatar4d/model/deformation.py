@@ -70,6 +70,11 @@ class Deformation(Protocol):
         """A scalar prior penalising motion that changes abruptly over time (unitless)."""
         ...
 
+    def refresh(self, params: dict[str, torch.Tensor]) -> None:
+        """Update non-trained bookkeeping from the current parameters (the trainer calls it
+        on a fixed step schedule, after densification)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SplineDeformation:
@@ -119,6 +124,9 @@ class SplineDeformation:
             f_dc=params["colors"].expand(count, -1, -1),
             rotation_since_canonical=delta,
         )
+
+    def refresh(self, params: dict[str, torch.Tensor]) -> None:
+        """Nothing to update: every Gaussian carries its own motion."""
 
     def motion(self, params: dict[str, torch.Tensor], key: str, t: float) -> torch.Tensor:
         """The curve at t minus the curve at the anchor time: zero at the anchor, always.

@@ -62,10 +62,15 @@ def make_params(tensors: dict[str, torch.Tensor]) -> GaussianParams:
     missing = [key for key in CANONICAL_KEYS if key not in tensors]
     if missing:
         raise ValueError(f"missing Gaussian parameters: {missing}")
-    return {
-        name: torch.nn.Parameter(tensor.detach().to(torch.float32).contiguous())
-        for name, tensor in tensors.items()
-    }
+    return {name: _as_parameter(tensor) for name, tensor in tensors.items()}
+
+
+def _as_parameter(tensor: torch.Tensor) -> torch.nn.Parameter:
+    """Floating tensors become float32 trainable parameters; integer ones (a deformation's
+    bookkeeping, such as which nodes each Gaussian follows) are carried along, not trained."""
+    if tensor.is_floating_point():
+        return torch.nn.Parameter(tensor.detach().to(torch.float32).contiguous())
+    return torch.nn.Parameter(tensor.detach().contiguous(), requires_grad=False)
 
 
 def num_gaussians(params: dict[str, torch.Tensor]) -> int:

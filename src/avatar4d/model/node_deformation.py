@@ -15,8 +15,11 @@ motion costs a few numbers per node instead of hundreds per Gaussian, so the mod
 
 The node tensors (``node_*`` keys) live in the parameter dict beside the per-Gaussian ones,
 but are not per Gaussian: densification works on ``per_gaussian(params)`` only. Which nodes a
-Gaussian follows is recomputed from the current positions at every call (no cached state),
-so a resumed run continues exactly.
+Gaussian follows is the per-Gaussian integer tensor ``binding`` (N, K), not trained: clones
+and splits inherit their parent's, and the trainer refreshes it from the current positions on
+a fixed step schedule (``refresh``). Being in the parameters, it is saved in checkpoints (a
+resumed run continues exactly) and a loaded model never searches for nearest nodes again.
+The blend weights are recomputed at every call from the current positions and radii.
 """
 
 from __future__ import annotations
@@ -97,15 +100,23 @@ class NodeDeformation:
             distances = torch.cdist(nodes, nodes).topk(k + 1, dim=-1, largest=False).values
             spacing = distances[:, 1:].mean(dim=-1).clamp_min(1e-6)
         return {
+            "binding": nearest_nodes(means, nodes, self.neighbours),
             "node_means": nodes,
             "node_log_radii": torch.log(spacing),
             "node_motion_means": torch.zeros(count, self.num_control, 3, device=means.device),
             "node_motion_quats": torch.zeros(count, self.num_control, 4, device=means.device),
         }
 
+    def refresh(self, params: dict[str, torch.Tensor]) -> None:
+        """Rebind every Gaussian to its nearest nodes now (in place, no gradient)."""
+        with torch.no_grad():
+            params["binding"].copy_(
+                nearest_nodes(params["means"], params["node_means"], self.neighbours)
+            )
+
     def bind(self, params: dict[str, torch.Tensor]) -> Binding:
         means, node_means = params["means"], params["node_means"]
-        indices = nearest_nodes(means, node_means, self.neighbours)
+        indices = params["binding"]
         offsets = means[:, None, :] - gather_rows(node_means, indices)
         radii_sq = gather_rows(torch.exp(2.0 * params["node_log_radii"]), indices)
         weights = torch.softmax(-offsets.square().sum(dim=-1) / (2.0 * radii_sq), dim=-1)
@@ -146,7 +157,7 @@ class NodeDeformation:
         return self.pose(params, self.bind(params), translation, rotation)
 
     def deform_many(self, params: dict[str, torch.Tensor], times: list[float]) -> GaussiansAtTime:
-        """The Gaussians at several times (a leading (T,) axis); the binding is found once."""
+        """The Gaussians at several times (a leading (T,) axis); the weights are found once."""
         binding = self.bind(params)
         posed = [self.pose(params, binding, *self.node_motion(params, t)) for t in times]
         return GaussiansAtTime(

@@ -20,10 +20,13 @@ FULL_PRECISION_KEYS = ("means", "node_means")
 
 
 def to_half_precision(params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {
-        name: tensor.detach().float() if name in FULL_PRECISION_KEYS else tensor.detach().half()
-        for name, tensor in params.items()
-    }
+    return {name: _stored(name, tensor.detach()) for name, tensor in params.items()}
+
+
+def _stored(name: str, tensor: torch.Tensor) -> torch.Tensor:
+    if not tensor.is_floating_point():
+        return tensor  # indices stay exact
+    return tensor.float() if name in FULL_PRECISION_KEYS else tensor.half()
 
 
 def save_half_precision(params: dict[str, torch.Tensor], path: Path, force: bool = False) -> Path:
@@ -42,4 +45,7 @@ def load_half_precision(path: Path, device: torch.device | str = "cpu") -> dict[
         raise InputError(path, "not found") from None
     except Exception as error:  # safetensors raises its own error types for damaged files
         raise InputError(path, f"unreadable parameters ({error})") from None
-    return {name: tensor.float() for name, tensor in tensors.items()}
+    return {
+        name: tensor.float() if tensor.is_floating_point() else tensor
+        for name, tensor in tensors.items()
+    }

@@ -29,14 +29,15 @@ def base_learning_rates(config: TrainConfig, scene_radius: float) -> dict[str, f
 def make_optimizers(
     params: dict[str, torch.nn.Parameter], learning_rates: dict[str, float]
 ) -> dict[str, torch.optim.Adam]:
-    missing = sorted(set(params) - set(learning_rates))
+    trainable = {name: param for name, param in params.items() if param.requires_grad}
+    missing = sorted(set(trainable) - set(learning_rates))
     if missing:
         raise ValueError(f"no learning rate for parameters {missing}")
     return {
         name: torch.optim.Adam(
             [{"params": [param], "lr": learning_rates[name], "name": name}], eps=ADAM_EPS
         )
-        for name, param in params.items()
+        for name, param in trainable.items()
     }
 
 

@@ -125,6 +125,8 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     )
     if session.graph is not None and session.strategy.is_refine_step(step):
         session.rebuild_graph()  # the Gaussians were cloned, split or pruned
+    if step % config.refine_every == 0:
+        session.deformation.refresh(params)
     return loss.detach()
 
 
