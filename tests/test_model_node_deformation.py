@@ -39,9 +39,9 @@ def test_nodes_are_shared_tensors_of_their_own_length():
     gaussian_keys = {"means", "scales", "quats", "opacities", "colors", "binding"}
     assert set(per_gaussian(params)) == gaussian_keys
     binding = params["binding"]
-    assert binding.shape == (200, 4) and binding.dtype == torch.long and not binding.requires_grad
+    assert binding.shape == (200, 4) and binding.dtype == torch.int32 and not binding.requires_grad
     expected = torch.cdist(params["means"], params["node_means"]).topk(4, largest=False).indices
-    assert torch.equal(binding.sort(dim=-1).values, expected.sort(dim=-1).values)
+    assert torch.equal(binding.long().sort(dim=-1).values, expected.sort(dim=-1).values)
 
 
 def test_refresh_rebinds_moved_gaussians_to_their_new_nearest_nodes():
@@ -107,7 +107,7 @@ def test_nearest_nodes_match_a_full_sort_across_chunks(monkeypatch):
     monkeypatch.setattr(node_deformation, "BINDING_CHUNK", 64)
     found = nearest_nodes(means, nodes, 3)
     expected = torch.cdist(means, nodes).argsort(dim=-1)[:, :3]
-    assert torch.equal(found.sort(dim=-1).values, expected.sort(dim=-1).values)
+    assert torch.equal(found.long().sort(dim=-1).values, expected.sort(dim=-1).values)
     assert nearest_nodes(means, nodes[:2], 5).shape == (300, 2)  # never more than there are
 
 

@@ -153,7 +153,7 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
     if motion_nodes:  # the nodes are trained but never cloned or pruned with the Gaussians
         assert a.params["node_means"].shape == (motion_nodes, 3)
         assert a.params["binding"].shape == (len(a.params["means"]), 4)
-        assert a.params["binding"].dtype == torch.long
+        assert a.params["binding"].dtype == torch.int32
         assert a.params["node_motion_means"].abs().sum() > 0
         model = load_trained_model(tmp_path / "whole", device="cpu")
         assert model.spec.deformation == "nodes" and model.spec.nodes == motion_nodes

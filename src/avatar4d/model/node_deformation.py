@@ -50,15 +50,16 @@ def farthest_points(points: torch.Tensor, count: int) -> torch.Tensor:
 
 
 def nearest_nodes(means: torch.Tensor, node_means: torch.Tensor, k: int) -> torch.Tensor:
-    """(N, k) indices of each Gaussian's k nearest nodes (no gradient: a discrete choice)."""
+    """(N, k) int32 indices of each Gaussian's k nearest nodes, nearest first (no gradient:
+    a discrete choice; int32 halves what the model stores for it)."""
     k = min(k, len(node_means))
     with torch.no_grad():
         blocks = [
-            torch.cdist(block, node_means).topk(k, dim=-1, largest=False).indices
+            torch.cdist(block, node_means).topk(k, dim=-1, largest=False).indices.int()
             for block in means.detach().split(BINDING_CHUNK)
         ]
     if not blocks:
-        return torch.zeros(0, k, dtype=torch.long, device=means.device)
+        return torch.zeros(0, k, dtype=torch.int32, device=means.device)
     return torch.cat(blocks)
 
 
