@@ -42,6 +42,11 @@ def test_config_from_dict_rejects_unknown_keys_and_wrong_types():
         config_from_dict({**values, "steps": "many"}, "config.yml")
 
 
+def test_a_run_folder_from_before_a_setting_was_retired_still_loads():
+    values = {**config_to_dict(TrainConfig(steps=77)), "init_from_depth": False}
+    assert config_from_dict(values, "config.yml") == TrainConfig(steps=77)
+
+
 @pytest.mark.parametrize(
     ("change", "option"),
     [

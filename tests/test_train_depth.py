@@ -70,10 +70,3 @@ def test_the_depth_loss_brings_the_rendered_depth_to_the_surface(grid, tmp_path)
     without_error = mean_depth_error(tmp_path / "without", grid)
     with_error = mean_depth_error(tmp_path / "with", grid)
     assert with_error < 0.7 * without_error, (with_error, without_error)
-
-
-def test_initial_points_come_from_the_depth_maps_when_asked(grid, tmp_path):
-    lifted = dataclasses.replace(CONFIG, steps=1, init_from_depth=True)
-    assert train(grid, tmp_path / "lifted", lifted, quiet=True).init_source == "depth maps"
-    hull = dataclasses.replace(CONFIG, steps=1)
-    assert train(grid, tmp_path / "hull", hull, quiet=True).init_source == "visual hull"

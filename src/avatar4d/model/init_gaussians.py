@@ -1,10 +1,10 @@
 """Initial canonical Gaussians from the data itself (never a template).
 
-Points: the surface lifted from the depth maps at one train time when every view has one
-(see ``depth_points``); else the visual hull's surface (see ``visual_hull``), or, when the
+Points: the visual hull's surface at one train time (see ``visual_hull``), or, when the
 masks carve nothing usable (no transparency, inconsistent cameras), random points in the
-bounding sphere. Scales: mean distance to the three nearest neighbours. Rotations identity,
-motion identity (all offsets zero).
+bounding sphere. (Points lifted from the depth maps measured worse: docs/benchmarks.md.)
+Scales: mean distance to the three nearest neighbours. Rotations identity, motion identity
+(all offsets zero).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import torch
 
 from avatar4d.model.deformation import Deformation
-from avatar4d.model.depth_points import depth_surface_points
 from avatar4d.model.gaussians import identity_quats, rgb_to_f_dc
 from avatar4d.model.visual_hull import MaskedView, visual_hull_points
 
@@ -91,10 +90,6 @@ def _initial_points(
     generator: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor, str]:
     """Points (P, 3), colours (P, 3) and their source, best source first."""
-    if views and all(view.depth is not None for view in views):
-        points, colors = depth_surface_points(views, max_points, generator)
-        if len(points) >= MIN_HULL_POINTS:
-            return points, colors, "depth maps"
     hull = visual_hull_points(views, bounds.center, bounds.radius, hull_resolution, generator)
     if len(hull.points) >= MIN_HULL_POINTS and hull.filled_fraction <= MAX_HULL_FILL:
         points, colors = hull.points, hull.colors

@@ -27,7 +27,6 @@ class MaskedView:
     cx: float
     cy: float
     rgba: torch.Tensor  # (H, W, 4) uint8, straight alpha
-    depth: torch.Tensor | None = None  # (H, W) camera-space depth, 0 = no surface; or None
 
 
 @dataclass(frozen=True)

@@ -83,10 +83,6 @@ class TrainConfig:
 
     init_points: int = 6000
     """Most initial Gaussians, taken from the visual hull of the train masks."""
-    init_from_depth: bool = False
-    """Take the initial points from the depth maps when the train frames carry them, rather
-    than from the visual hull of the masks. Off: it measured worse (Soldier Walk 512²: 32.8
-    dB novel view against 33.3; demo grid at 64²: 30.4 against 31.9)."""
     init_hull_resolution: int = 64
     """Voxels along each axis of the bounds cube when carving the visual hull."""
     init_opacity: float = 0.1
@@ -210,6 +206,11 @@ def _option(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
+# Settings earlier versions wrote to config.yml that no longer exist. They only chose how a
+# run began, so a run folder that has them still loads and resumes: they are ignored.
+RETIRED_SETTINGS = ("init_from_depth",)
+
+
 def config_to_dict(config: TrainConfig) -> dict:
     return dataclasses.asdict(config)
 
@@ -218,6 +219,7 @@ def config_from_dict(values: object, where: str | Path) -> TrainConfig:
     """A TrainConfig from saved values; unknown keys or wrong types are an InputError."""
     if not isinstance(values, dict):
         raise InputError(where, "config must be a mapping of setting names to values")
+    values = {name: value for name, value in values.items() if name not in RETIRED_SETTINGS}
     fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - set(fields))
     if unknown:

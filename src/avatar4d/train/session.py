@@ -82,11 +82,8 @@ def is_looping(config: TrainConfig, dataset: Dataset) -> bool:
     return scene.get("format") == "avatar4d-grid"
 
 
-def carving_views(
-    stack: FrameStack, indices: list[int], with_depth: bool = False
-) -> list[MaskedView]:
-    """The frames at ``indices`` as views to carve or lift initial points from."""
-    depth = stack.depth if with_depth else None
+def carving_views(stack: FrameStack, indices: list[int]) -> list[MaskedView]:
+    """The frames at ``indices`` as views to carve initial points from."""
     return [
         MaskedView(
             c2w=stack.c2w[i].cpu(),
@@ -95,7 +92,6 @@ def carving_views(
             cx=float(stack.cx[i]),
             cy=float(stack.cy[i]),
             rgba=stack.rgba[i].cpu(),
-            depth=depth[i].cpu() if depth is not None else None,
         )
         for i in indices
     ]
@@ -124,7 +120,7 @@ def new_model(
 ) -> tuple[ModelSpec, dict[str, torch.nn.Parameter], str]:
     """Resolved model settings, initial parameters, and where the points came from."""
     carving_time = representative_time(train, groups)
-    views = carving_views(train, groups[carving_time].tolist(), config.init_from_depth)
+    views = carving_views(train, groups[carving_time].tolist())
     if dataset.bounds is not None:
         bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
     else:
