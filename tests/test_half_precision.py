@@ -50,9 +50,9 @@ def test_node_positions_and_node_indices_stay_exact(tmp_path):
     params = {
         **_params(),
         "node_means": torch.randn(64, 3, generator=generator) + 40.0,
-        "binding": torch.randint(0, 5000, (500, 4), generator=generator),
+        "binding": torch.randint(0, 5000, (500, 4), generator=generator, dtype=torch.int32),
     }
     loaded = load_half_precision(save_half_precision(params, tmp_path / "model.safetensors"))
     assert torch.equal(loaded["node_means"], params["node_means"])
-    assert loaded["binding"].dtype == torch.long  # indices stay exact integers
+    assert loaded["binding"].dtype == torch.int32  # indices stay exact integers
     assert torch.equal(loaded["binding"], params["binding"])

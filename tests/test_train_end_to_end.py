@@ -226,3 +226,11 @@ def test_tensorboard_without_the_package_is_refused_before_any_work(
         train(dataset_root, tmp_path / "run", TINY, tensorboard=True, quiet=True)
     assert error.value.where == "--tensorboard"
     assert not (tmp_path / "run").exists()
+
+
+def test_more_nodes_than_initial_points_records_the_nodes_there_are(dataset_root, tmp_path):
+    config = dataclasses.replace(TINY, init_points=60, motion_nodes=500, node_neighbours=4)
+    train(dataset_root, tmp_path / "run", config, quiet=True, stop_after=0)
+    model = load_trained_model(tmp_path / "run", device="cpu")
+    nodes = model.params["node_means"].shape[0]
+    assert nodes <= 60 and model.spec.nodes == nodes and model.spec.node_neighbours == 4

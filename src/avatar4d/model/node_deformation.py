@@ -74,7 +74,7 @@ def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 class Binding:
     """Which nodes each Gaussian follows, with what weight, and its offsets from them."""
 
-    indices: torch.Tensor  # (N, K) long
+    indices: torch.Tensor  # (N, K) int32
     weights: torch.Tensor  # (N, K), rows sum to 1
     offsets: torch.Tensor  # (N, K, 3) means - node position
 

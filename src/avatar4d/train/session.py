@@ -146,6 +146,11 @@ def new_model(
         init_opacity=config.init_opacity,
         generator=torch.Generator().manual_seed(config.seed),
     )
+    if "node_means" in initial.tensors:  # fewer initial points than nodes: fewer nodes
+        binding = initial.tensors["binding"]
+        spec = replace(
+            spec, nodes=len(initial.tensors["node_means"]), node_neighbours=binding.shape[1]
+        )
     params = make_params({k: v.to(device) for k, v in initial.tensors.items()})
     return spec, params, initial.source
 
