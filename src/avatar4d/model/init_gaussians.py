@@ -33,7 +33,7 @@ class SceneBounds:
 @dataclass(frozen=True)
 class InitialGaussians:
     tensors: dict[str, torch.Tensor]  # canonical + motion parameters, unwrapped
-    source: str  # "depth maps", "visual hull" or "random points in the bounds"
+    source: str  # "visual hull" or "random points in the bounds"
 
 
 def bounds_from_cameras(views: list[MaskedView]) -> SceneBounds:
