@@ -81,6 +81,35 @@ def test_the_same_rigid_motion_on_every_node_moves_every_gaussian_rigidly():
     torch.testing.assert_close(posed.quats, expected_quats.detach(), atol=1e-5, rtol=0)
 
 
+def test_pose_is_the_weighted_sum_of_each_nodes_rigid_map():
+    deformation, params = node_params(motion=0.3)
+    translation, rotation = deformation.node_motion(params, 0.37)
+    with torch.no_grad():
+        binding = deformation.bind(params)
+        posed = deformation.pose(params, binding, translation, rotation)
+        nodes = params["node_means"][binding.indices.long()]  # (N, K, 3)
+        matrices = quat_to_rotation(rotation)[binding.indices.long()]
+        moved = torch.einsum("nkij,nkj->nki", matrices, params["means"][:, None] - nodes)
+        moved = moved + nodes + translation[binding.indices.long()]
+        expected = (binding.weights[..., None] * moved).sum(dim=1)
+        turn = (binding.weights[..., None] * rotation[binding.indices.long()]).sum(dim=1)
+    torch.testing.assert_close(posed.means, expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(posed.rotation_since_canonical, normalize_quat(turn))
+    assert (posed.means - params["means"]).norm(dim=-1).mean() > 0.05  # it did move
+
+
+def test_deform_many_groups_long_batches_without_changing_them(monkeypatch):
+    deformation, params = node_params(motion=0.2)
+    times = [0.05 * i for i in range(7)]
+    with torch.no_grad():
+        whole = deformation.deform_many(params, times)
+        monkeypatch.setattr(node_deformation, "TIME_GROUP", 3)
+        grouped = deformation.deform_many(params, times)
+    assert grouped.means.shape == (7, 200, 3)
+    torch.testing.assert_close(grouped.means, whole.means)
+    torch.testing.assert_close(grouped.quats, whole.quats)
+
+
 def test_deform_many_is_deform_at_each_time():
     deformation, params = node_params(motion=0.2)
     times = [0.0, 0.13, 0.5, 0.91]

@@ -33,6 +33,8 @@ from avatar4d.model.quaternions import normalize_quat, quat_multiply, quat_to_ro
 
 BINDING_CHUNK = 65_536  # Gaussians per distance block when finding each one's nearest nodes
 IDENTITY_QUAT = (1.0, 0.0, 0.0, 0.0)
+NODE_FEATURES = 16  # per node and time: rotation matrix (9), affine shift (3), quaternion (4)
+TIME_GROUP = 16  # times posed together by deform_many
 
 
 def farthest_points(points: torch.Tensor, count: int) -> torch.Tensor:
@@ -131,6 +133,18 @@ class NodeDeformation:
         offset = self.curves.motion(params, "node_motion_quats", t)
         return translation, normalize_quat(offset + offset.new_tensor(IDENTITY_QUAT))
 
+    def node_motion_many(
+        self, params: dict[str, torch.Tensor], times: list[float]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(T, P, 3) translations and (T, P, 4) unit rotation offsets of the nodes."""
+        curves = self.curves
+        motions = []
+        for key in ("node_motion_means", "node_motion_quats"):
+            at_anchor = curves.spline(params[key], self.anchor_time)
+            motions.append(curves.spline_many(params[key], times) - at_anchor)
+        translation, offset = motions
+        return translation, normalize_quat(offset + offset.new_tensor(IDENTITY_QUAT))
+
     def pose(
         self,
         params: dict[str, torch.Tensor],
@@ -138,19 +152,49 @@ class NodeDeformation:
         translation: torch.Tensor,
         rotation: torch.Tensor,
     ) -> GaussiansAtTime:
-        index = binding.indices
-        matrices = gather_rows(quat_to_rotation(rotation), index)
-        rotated = torch.einsum("nkij,nkj->nki", matrices, binding.offsets)
-        moved = rotated + gather_rows(params["node_means"] + translation, index)
-        weights = binding.weights[..., None]
-        blended = normalize_quat((weights * gather_rows(rotation, index)).sum(dim=1))
+        """The Gaussians moved by the nodes' (P, 3) translations and (P, 4) rotations."""
+        posed = self.pose_many(params, binding, translation[None], rotation[None])
         return GaussiansAtTime(
-            means=(weights * moved).sum(dim=1),
-            quats=normalize_quat(quat_multiply(blended, params["quats"])),
+            means=posed.means[0],
+            quats=posed.quats[0],
             log_scales=params["scales"],
             opacity_logits=params["opacities"],
             f_dc=params["colors"],
-            rotation_since_canonical=blended,
+            rotation_since_canonical=posed.rotation_since_canonical[0],
+        )
+
+    def pose_many(
+        self,
+        params: dict[str, torch.Tensor],
+        binding: Binding,
+        translation: torch.Tensor,
+        rotation: torch.Tensor,
+    ) -> GaussiansAtTime:
+        """The Gaussians moved by (T, P, 3) translations and (T, P, 4) rotations.
+
+        Node k maps x to R_k (x - p_k) + p_k + T_k, an affine map R_k x + b_k; the weighted
+        sum of a Gaussian's node maps is again affine, so the nodes' 12 affine numbers and
+        their rotation (16 per node and time) are blended in one gather for all times.
+        """
+        count = translation.shape[0]
+        node_means = params["node_means"]
+        matrices = quat_to_rotation(rotation)  # (T, P, 3, 3)
+        shifts = node_means + translation - torch.einsum("tpij,pj->tpi", matrices, node_means)
+        table = torch.cat((matrices.flatten(-2), shifts, rotation), dim=-1)  # (T, P, 16)
+        table = table.permute(1, 0, 2).reshape(len(node_means), count * NODE_FEATURES)
+        gathered = gather_rows(table, binding.indices)  # (N, K, T * 16)
+        blended = torch.einsum("nk,nkc->nc", binding.weights, gathered)
+        blended = blended.view(-1, count, NODE_FEATURES).transpose(0, 1)  # (T, N, 16)
+        linear = blended[..., :9].unflatten(-1, (3, 3))
+        means = torch.einsum("tnij,nj->tni", linear, params["means"]) + blended[..., 9:12]
+        turned = normalize_quat(blended[..., 12:])
+        return GaussiansAtTime(
+            means=means,
+            quats=normalize_quat(quat_multiply(turned, params["quats"].expand_as(turned))),
+            log_scales=params["scales"].expand(count, -1, -1),
+            opacity_logits=params["opacities"].expand(count, -1),
+            f_dc=params["colors"].expand(count, -1, -1),
+            rotation_since_canonical=turned,
         )
 
     def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
@@ -158,16 +202,23 @@ class NodeDeformation:
         return self.pose(params, self.bind(params), translation, rotation)
 
     def deform_many(self, params: dict[str, torch.Tensor], times: list[float]) -> GaussiansAtTime:
-        """The Gaussians at several times (a leading (T,) axis); the weights are found once."""
+        """The Gaussians at several times (a leading (T,) axis); the weights are found once,
+        the times posed in groups of ``TIME_GROUP`` (bounded memory for long batches)."""
         binding = self.bind(params)
-        posed = [self.pose(params, binding, *self.node_motion(params, t)) for t in times]
+        groups = [
+            self.pose_many(params, binding, *self.node_motion_many(params, group))
+            for group in (times[i : i + TIME_GROUP] for i in range(0, len(times), TIME_GROUP))
+        ]
+        if len(groups) == 1:
+            return groups[0]
+        count = len(times)
         return GaussiansAtTime(
-            means=torch.stack([p.means for p in posed]),
-            quats=torch.stack([p.quats for p in posed]),
-            log_scales=params["scales"].expand(len(times), -1, -1),
-            opacity_logits=params["opacities"].expand(len(times), -1),
-            f_dc=params["colors"].expand(len(times), -1, -1),
-            rotation_since_canonical=torch.stack([p.rotation_since_canonical for p in posed]),
+            means=torch.cat([g.means for g in groups]),
+            quats=torch.cat([g.quats for g in groups]),
+            log_scales=params["scales"].expand(count, -1, -1),
+            opacity_logits=params["opacities"].expand(count, -1),
+            f_dc=params["colors"].expand(count, -1, -1),
+            rotation_since_canonical=torch.cat([g.rotation_since_canonical for g in groups]),
         )
 
     def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
