@@ -20,7 +20,13 @@ def line(path: Path) -> str:
     train = result["eval"]["train"]["psnr"]["mean"]
     seconds = result.get("train", {}).get("seconds", float("nan"))
     gaussians = result.get("train", {}).get("gaussians", 0)
-    return f"{path.stem}: {' | '.join(cells)} | train {train:.2f} | {seconds:.0f} s | {gaussians} G"
+    text = f"{path.stem}: {' | '.join(cells)} | train {train:.2f} | {seconds:.0f} s | {gaussians} G"
+    if "render_fps" in result:
+        fps = result["render_fps"]
+        text += f" | {fps['512']:.0f}/{fps['1024']:.0f} FPS"
+    if "model_size_mb" in result:
+        text += f" | {result['model_size_mb']['parameters_fp16_file']:.1f} MB fp16"
+    return text
 
 
 if __name__ == "__main__":
