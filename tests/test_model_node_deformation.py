@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -157,3 +158,32 @@ def test_farthest_points_spread_over_the_shape():
     picked = farthest_points(line, 3)[:, 0].tolist()
     assert sorted(picked) == [0.0, 5.0, 10.0]  # the middle one first, then both ends
     assert len(farthest_points(line, 50)) == 11  # never more than the points
+
+
+def test_a_residual_spline_adds_a_per_gaussian_translation_pinned_at_the_anchor():
+    deformation, params = node_params(motion=0.2)
+    with_residual = dataclasses.replace(deformation, residual_control=5)
+    residual = with_residual.init_motion(params["means"].detach())["motion_means"]
+    assert residual.shape == (200, 5, 3) and not residual.any()
+    generator = torch.Generator().manual_seed(3)
+    params = make_params(
+        {
+            **{key: value.detach() for key, value in params.items()},
+            "motion_means": 0.1 * torch.randn(200, 5, 3, generator=generator),
+        }
+    )
+    assert "motion_means" in per_gaussian(params)  # cloned and pruned with the Gaussians
+    times = [deformation.anchor_time, 0.3, 0.7]
+    with torch.no_grad():
+        plain = deformation.deform_many(params, times)
+        corrected = with_residual.deform_many(params, times)
+        for index, t in enumerate(times):
+            single = with_residual.deform(params, t)
+            torch.testing.assert_close(corrected.means[index], single.means)
+            expected = with_residual.residual_curves.motion(params, "motion_means", t)
+            torch.testing.assert_close(corrected.means[index] - plain.means[index], expected)
+    torch.testing.assert_close(corrected.means[0], plain.means[0])  # zero at the anchor
+    assert (corrected.means[1] - plain.means[1]).norm(dim=-1).mean() > 0.01
+    torch.testing.assert_close(corrected.quats, plain.quats)  # translation only
+    smooth = with_residual.smoothness(params, 1.0) - deformation.smoothness(params, 1.0)
+    assert float(smooth.detach()) > 0  # the residual's curvature is penalised too

@@ -114,8 +114,12 @@ def test_trained_model_api_for_export_and_rendering(trained_run, dataset_root):
     assert "version: 0.1.0" in config_text and str(dataset_root.resolve()) in config_text
 
 
-@pytest.mark.parametrize("motion_nodes", [0, 12], ids=["per-gaussian-splines", "nodes"])
-def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
+@pytest.mark.parametrize(
+    ("motion_nodes", "residual"),
+    [(0, 0), (12, 0), (12, 4)],
+    ids=["per-gaussian-splines", "nodes", "nodes-with-residual"],
+)
+def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes, residual):
     config = dataclasses.replace(
         TINY,
         steps=16,
@@ -128,6 +132,7 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
         val_every=0,
         checkpoint_every=0,
         motion_nodes=motion_nodes,
+        node_residual_points=residual,
     )
     whole = train(dataset_root, tmp_path / "whole", config, quiet=True)
     assert whole.steps == 16
@@ -155,8 +160,14 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes):
         assert a.params["binding"].shape == (len(a.params["means"]), 4)
         assert a.params["binding"].dtype == torch.int32
         assert a.params["node_motion_means"].abs().sum() > 0
+        if residual:  # a per-Gaussian tensor: densified with the Gaussians
+            assert a.params["motion_means"].shape == (len(a.params["means"]), residual, 3)
+            assert a.params["motion_means"].abs().sum() > 0
+        else:
+            assert "motion_means" not in a.params
         model = load_trained_model(tmp_path / "whole", device="cpu")
         assert model.spec.deformation == "nodes" and model.spec.nodes == motion_nodes
+        assert model.spec.residual_control_points == residual
         moved = model.gaussians_at(0.5)["means"] - model.gaussians_at(0.0)["means"]
         assert moved.norm(dim=-1).max() > 0
 

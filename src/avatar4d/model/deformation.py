@@ -157,13 +157,16 @@ class SplineDeformation:
         ``<prefix>motion_means`` and ``<prefix>motion_quats``)."""
         total = params["means"].new_zeros(())
         for key, scale in (("motion_means", length_scale), ("motion_quats", 1.0)):
-            points = params[prefix + key] / scale
-            if self.periodic:
-                second = points.roll(1, dims=1) - 2.0 * points + points.roll(-1, dims=1)
-            else:
-                second = points[:, :-2] - 2.0 * points[:, 1:-1] + points[:, 2:]
-            total = total + second.square().sum(dim=-1).mean()
+            total = total + self.curve_smoothness(params[prefix + key] / scale)
         return total
+
+    def curve_smoothness(self, points: torch.Tensor) -> torch.Tensor:
+        """Mean squared second difference of (N, M, D) control points along M."""
+        if self.periodic:
+            second = points.roll(1, dims=1) - 2.0 * points + points.roll(-1, dims=1)
+        else:
+            second = points[:, :-2] - 2.0 * points[:, 1:-1] + points[:, 2:]
+        return second.square().sum(dim=-1).mean()
 
 
 def default_control_points(num_train_times: int, cap: int = 32) -> int:

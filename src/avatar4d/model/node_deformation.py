@@ -24,6 +24,7 @@ The blend weights are recomputed at every call from the current positions and ra
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -88,10 +89,17 @@ class NodeDeformation:
     num_control: int
     periodic: bool
     anchor_time: float = 0.0
+    # Control points of a per-Gaussian translation spline added to the nodes' motion (0: none):
+    # a few, so it can correct a Gaussian's path smoothly but not fit each train time alone.
+    residual_control: int = 0
 
     @property
     def curves(self) -> SplineDeformation:
         return SplineDeformation(self.num_control, self.periodic, self.anchor_time)
+
+    @property
+    def residual_curves(self) -> SplineDeformation:
+        return SplineDeformation(self.residual_control, self.periodic, self.anchor_time)
 
     def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
         """Nodes spread over the initial points, radius the mean spacing, identity motion."""
@@ -102,7 +110,11 @@ class NodeDeformation:
             k = min(self.neighbours, count - 1)
             distances = torch.cdist(nodes, nodes).topk(k + 1, dim=-1, largest=False).values
             spacing = distances[:, 1:].mean(dim=-1).clamp_min(1e-6)
+        residual = {}
+        if self.residual_control > 0:
+            residual["motion_means"] = torch.zeros(len(means), self.residual_control, 3).to(means)
         return {
+            **residual,
             "binding": nearest_nodes(means, nodes, self.neighbours),
             "node_means": nodes,
             "node_log_radii": torch.log(spacing),
@@ -197,18 +209,31 @@ class NodeDeformation:
             rotation_since_canonical=turned,
         )
 
+    def with_residual(self, posed: GaussiansAtTime, residual: torch.Tensor) -> GaussiansAtTime:
+        return dataclasses.replace(posed, means=posed.means + residual)
+
     def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
         translation, rotation = self.node_motion(params, t)
-        return self.pose(params, self.bind(params), translation, rotation)
+        posed = self.pose(params, self.bind(params), translation, rotation)
+        if self.residual_control == 0:
+            return posed
+        return self.with_residual(posed, self.residual_curves.motion(params, "motion_means", t))
 
     def deform_many(self, params: dict[str, torch.Tensor], times: list[float]) -> GaussiansAtTime:
         """The Gaussians at several times (a leading (T,) axis); the weights are found once,
         the times posed in groups of ``TIME_GROUP`` (bounded memory for long batches)."""
         binding = self.bind(params)
-        groups = [
-            self.pose_many(params, binding, *self.node_motion_many(params, group))
-            for group in (times[i : i + TIME_GROUP] for i in range(0, len(times), TIME_GROUP))
-        ]
+        groups = []
+        for start in range(0, len(times), TIME_GROUP):
+            group = times[start : start + TIME_GROUP]
+            posed = self.pose_many(params, binding, *self.node_motion_many(params, group))
+            if self.residual_control > 0:
+                curves, points = self.residual_curves, params["motion_means"]
+                residual = curves.spline_many(points, group) - curves.spline(
+                    points, self.anchor_time
+                )
+                posed = self.with_residual(posed, residual)
+            groups.append(posed)
         if len(groups) == 1:
             return groups[0]
         count = len(times)
@@ -222,4 +247,9 @@ class NodeDeformation:
         )
 
     def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
-        return self.curves.smoothness(params, length_scale, prefix="node_")
+        total = self.curves.smoothness(params, length_scale, prefix="node_")
+        if self.residual_control > 0:
+            total = total + self.residual_curves.curve_smoothness(
+                params["motion_means"] / length_scale
+            )
+        return total

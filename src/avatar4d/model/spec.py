@@ -20,6 +20,7 @@ class ModelSpec:
     anchor_time: float  # the train time the Gaussians were initialised at (canonical pose)
     nodes: int = 0  # control nodes ("nodes" only)
     node_neighbours: int = 0  # nodes each Gaussian follows ("nodes" only)
+    residual_control_points: int = 0  # per-Gaussian residual translation spline ("nodes" only)
 
 
 DEFORMATIONS = ("spline", "nodes")
@@ -30,6 +31,11 @@ def build_deformation(spec: ModelSpec) -> Deformation:
         return SplineDeformation(spec.control_points, spec.periodic, spec.anchor_time)
     if spec.deformation == "nodes":
         return NodeDeformation(
-            spec.nodes, spec.node_neighbours, spec.control_points, spec.periodic, spec.anchor_time
+            spec.nodes,
+            spec.node_neighbours,
+            spec.control_points,
+            spec.periodic,
+            spec.anchor_time,
+            spec.residual_control_points,
         )
     raise ValueError(f"unknown deformation {spec.deformation!r}; known: {DEFORMATIONS}")

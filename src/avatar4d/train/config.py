@@ -76,6 +76,9 @@ class TrainConfig:
     learned from the data); 0 = every Gaussian carries its own motion spline."""
     node_neighbours: int = 4
     """Nodes each Gaussian follows, blended by distance (with ``motion_nodes``)."""
+    node_residual_points: int = 0
+    """Control points of a per-Gaussian translation spline added to the nodes' motion (with
+    ``motion_nodes``); 0 = none."""
     time_curriculum_fraction: float = 0.0
     """Over this fraction of the steps, widen the train times used from the initial one to all."""
     loop: Literal["auto", "yes", "no"] = "auto"
@@ -177,6 +180,7 @@ class TrainConfig:
             "ssim_weight",
             "motion_control_points",
             "motion_nodes",
+            "node_residual_points",
             "cpu_threads",
         )
         for name in not_negative:
@@ -196,6 +200,8 @@ class TrainConfig:
                 "--refine-start-fraction",
                 "need 0 <= refine start fraction <= refine stop fraction <= 1",
             )
+        if 0 < self.node_residual_points < 4:
+            raise InputError("--node-residual-points", "a cubic spline needs at least 4 (or 0)")
         if 0 < self.motion_control_points < 4:
             raise InputError("--motion-control-points", "a cubic spline needs at least 4 (or 0)")
         if self.loop not in ("auto", "yes", "no"):

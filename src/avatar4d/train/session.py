@@ -135,6 +135,7 @@ def new_model(
         anchor_time=time_values[carving_time],
         nodes=config.motion_nodes,
         node_neighbours=config.node_neighbours if config.motion_nodes > 0 else 0,
+        residual_control_points=config.node_residual_points if config.motion_nodes > 0 else 0,
     )
     deformation = build_deformation(spec)
     initial = initial_gaussians(
