@@ -9,6 +9,7 @@ import pytest
 from avatar4d.errors import InputError
 from avatar4d.model.spec import ModelSpec
 from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
+from avatar4d.train.optimizers import base_learning_rates
 from avatar4d.train.run_folder import (
     new_run_record,
     prepare_new_run_folder,
@@ -95,3 +96,10 @@ def test_an_existing_folder_is_only_replaced_with_force_and_only_if_it_is_a_run(
     with pytest.raises(InputError, match="not a run folder"):
         prepare_new_run_folder(other, force=True)
     assert (other / "holiday.jpg").exists()
+
+
+def test_node_and_per_gaussian_motion_have_their_own_learning_rates():
+    config = dataclasses.replace(TrainConfig(), lr_motion_means=0.001, lr_node_motion_means=0.004)
+    rates = base_learning_rates(config, scene_radius=2.0)
+    assert rates["motion_means"] == pytest.approx(0.002)
+    assert rates["node_motion_means"] == pytest.approx(0.008)

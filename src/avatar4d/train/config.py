@@ -36,6 +36,9 @@ class TrainConfig:
     """Position learning rates decay exponentially to this fraction by the last step."""
     lr_motion_quats: float = 1e-3
     """Learning rate of the rotation control points."""
+    lr_node_motion_means: float = 0.005
+    """Learning rate of the nodes' position control points (with ``motion_nodes``), in units
+    of the bounds radius."""
     lr_node_means: float = 1.6e-4
     """Learning rate of the nodes' canonical positions, in units of the bounds radius."""
     lr_node_radii: float = 5e-3
@@ -133,6 +136,7 @@ class TrainConfig:
             # Measured on Soldier Walk Grid-24x60 512² (docs/benchmarks.md): novel view 30.3 dB
             # at 0.005, 31.6 at 0.003, 32.2 at 0.002, 33.4 at 0.001 (10k steps).
             lr_motion_means=0.001,
+            lr_node_motion_means=0.001,
             # Soldier Walk 512², 10k steps: novel view 33.9 dB with 0.1, 33.3 without.
             depth_weight=0.1,
             grow_grad2d=1e-4,

@@ -21,7 +21,7 @@ def base_learning_rates(config: TrainConfig, scene_radius: float) -> dict[str, f
         "colors": config.lr_colors,
         "node_means": config.lr_node_means * scene_radius,
         "node_log_radii": config.lr_node_radii,
-        "node_motion_means": config.lr_motion_means * scene_radius,
+        "node_motion_means": config.lr_node_motion_means * scene_radius,
         "node_motion_quats": config.lr_motion_quats,
     }
 
