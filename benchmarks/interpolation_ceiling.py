@@ -8,7 +8,11 @@ foreground PSNR, as ``avatar4d eval``):
 - ``cubic``: each vertex's position (and normal) by cubic interpolation of the four nearest
   train times (a smooth per-point trajectory: what a per-Gaussian or per-node motion spline
   can at best recover, with perfect appearance);
-- ``nearest``: the pose of the nearest train time (no motion between train times).
+- ``nearest``: the pose of the nearest train time (no motion between train times);
+- ``static_shading``: the true pose, but every vertex shaded with its normal averaged over
+  the train times, as a colour that does not change over time would have it (the lights are
+  fixed in the world, so a turning limb's true shading changes): the ceiling of the model's
+  time-invariant colours, apart from the motion.
 
 It also reports the vertices' motion between consecutive train times and the cubic
 interpolation's error in pixels. CPU is enough (the grid's OpenGL renderer)::
@@ -54,6 +58,23 @@ def blend_meshes(meshes: list[PosedMesh], weights: tuple[float, ...]) -> PosedMe
     return PosedMesh(parts=parts)
 
 
+def with_normals(mesh: PosedMesh, normals: list[np.ndarray]) -> PosedMesh:
+    parts = [
+        dataclasses.replace(part, normals=normals[index].astype(np.float32))
+        for index, part in enumerate(mesh.parts)
+    ]
+    return PosedMesh(parts=parts)
+
+
+def mean_normals(meshes: list[PosedMesh]) -> list[np.ndarray]:
+    """Each vertex's normal averaged over the meshes (same topology), unit length."""
+    means = []
+    for index in range(len(meshes[0].parts)):
+        total = sum(mesh.parts[index].normals for mesh in meshes)
+        means.append(total / np.linalg.norm(total, axis=1, keepdims=True).clip(1e-8))
+    return means
+
+
 def to_tensor(rgba: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(rgba.astype(np.float32) / 255.0)
 
@@ -79,8 +100,9 @@ def main() -> int:
 
     frames = [f for f in plan.test if f.subset == "novel_time"]
     scores: dict[str, dict[str, list[float]]] = {
-        name: {"psnr": [], "fg_psnr": []} for name in ("cubic", "nearest")
+        name: {"psnr": [], "fg_psnr": []} for name in ("cubic", "nearest", "static_shading")
     }
+    averaged_normals = mean_normals([pose_at_index(i) for i in range(count)])
     # World units to pixels at the distance of the bounds' centre, for a sense of scale.
     distance = camera_distance(radius, settings.fov_y_deg, settings.sphere_fraction)
     pixel_scale = 0.5 * args.res / (distance * math.tan(math.radians(settings.fov_y_deg) / 2.0))
@@ -94,6 +116,7 @@ def main() -> int:
             poses = {
                 "cubic": blend_meshes(neighbours, CUBIC_WEIGHTS),
                 "nearest": neighbours[1],
+                "static_shading": with_normals(truth, averaged_normals),
             }
             step = neighbours[2].all_positions() - neighbours[1].all_positions()
             error = poses["cubic"].all_positions() - truth.all_positions()
