@@ -141,9 +141,8 @@ class NodeDeformation:
         self, params: dict[str, torch.Tensor], t: float
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(P, 3) translations and (P, 4) unit rotation offsets of the nodes at time t."""
-        translation = self.curves.motion(params, "node_motion_means", t)
-        offset = self.curves.motion(params, "node_motion_quats", t)
-        return translation, normalize_quat(offset + offset.new_tensor(IDENTITY_QUAT))
+        translation, rotation = self.node_motion_many(params, [t])
+        return translation[0], rotation[0]
 
     def node_motion_many(
         self, params: dict[str, torch.Tensor], times: list[float]
