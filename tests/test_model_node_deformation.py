@@ -101,11 +101,19 @@ def test_pose_is_the_weighted_sum_of_each_nodes_rigid_map():
 
 def test_deform_many_groups_long_batches_without_changing_them(monkeypatch):
     deformation, params = node_params(motion=0.2)
+    deformation = dataclasses.replace(deformation, residual_control=5)
+    generator = torch.Generator().manual_seed(4)
+    params["motion_means"] = 0.1 * torch.randn(200, 5, 3, generator=generator)
     times = [0.05 * i for i in range(7)]
     with torch.no_grad():
         whole = deformation.deform_many(params, times)
         monkeypatch.setattr(node_deformation, "TIME_GROUP", 3)
+        assert deformation.time_group(params) == 3
         grouped = deformation.deform_many(params, times)
+        monkeypatch.setattr(node_deformation, "GATHER_ELEMENTS", 200 * 4 * 16 * 2)
+        assert deformation.time_group(params) == 2  # two times' gathers fit the budget
+        by_memory = deformation.deform_many(params, times)
+    torch.testing.assert_close(by_memory.means, whole.means)
     assert grouped.means.shape == (7, 200, 3)
     torch.testing.assert_close(grouped.means, whole.means)
     torch.testing.assert_close(grouped.quats, whole.quats)

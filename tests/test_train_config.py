@@ -43,6 +43,12 @@ def test_config_from_dict_rejects_unknown_keys_and_wrong_types():
         config_from_dict({**values, "steps": "many"}, "config.yml")
 
 
+def test_a_run_folder_from_before_the_node_motion_lr_keeps_its_node_motion_lr():
+    values = config_to_dict(TrainConfig(lr_motion_means=0.001, motion_nodes=64))
+    del values["lr_node_motion_means"]  # written before the setting existed
+    assert config_from_dict(values, "config.yml").lr_node_motion_means == 0.001
+
+
 def test_a_run_folder_from_before_a_setting_was_retired_still_loads():
     values = {**config_to_dict(TrainConfig(steps=77)), "init_from_depth": False}
     assert config_from_dict(values, "config.yml") == TrainConfig(steps=77)

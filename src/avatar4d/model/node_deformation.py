@@ -24,8 +24,7 @@ The blend weights are recomputed at every call from the current positions and ra
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -35,7 +34,8 @@ from avatar4d.model.quaternions import normalize_quat, quat_multiply, quat_to_ro
 BINDING_CHUNK = 65_536  # Gaussians per distance block when finding each one's nearest nodes
 IDENTITY_QUAT = (1.0, 0.0, 0.0, 0.0)
 NODE_FEATURES = 16  # per node and time: rotation matrix (9), affine shift (3), quaternion (4)
-TIME_GROUP = 16  # times posed together by deform_many
+TIME_GROUP = 16  # most times posed together by deform_many
+GATHER_ELEMENTS = 1 << 27  # and at most this many gathered numbers at once (512 MB in fp32)
 
 
 def farthest_points(points: torch.Tensor, count: int) -> torch.Tensor:
@@ -195,7 +195,7 @@ class NodeDeformation:
         table = table.permute(1, 0, 2).reshape(len(node_means), count * NODE_FEATURES)
         gathered = gather_rows(table, binding.indices)  # (N, K, T * 16)
         blended = torch.einsum("nk,nkc->nc", binding.weights, gathered)
-        blended = blended.view(-1, count, NODE_FEATURES).transpose(0, 1)  # (T, N, 16)
+        blended = blended.reshape(-1, count, NODE_FEATURES).transpose(0, 1)  # (T, N, 16)
         linear = blended[..., :9].unflatten(-1, (3, 3))
         means = torch.einsum("tnij,nj->tni", linear, params["means"]) + blended[..., 9:12]
         turned = normalize_quat(blended[..., 12:])
@@ -208,30 +208,34 @@ class NodeDeformation:
             rotation_since_canonical=turned,
         )
 
-    def with_residual(self, posed: GaussiansAtTime, residual: torch.Tensor) -> GaussiansAtTime:
-        return dataclasses.replace(posed, means=posed.means + residual)
+    def time_group(self, params: dict[str, torch.Tensor]) -> int:
+        """How many times ``deform_many`` poses at once: bounded memory for many Gaussians."""
+        per_time = max(1, params["binding"].numel() * NODE_FEATURES)
+        return max(1, min(TIME_GROUP, GATHER_ELEMENTS // per_time))
+
+    def residual_motion(self, params: dict[str, torch.Tensor], times: list[float]) -> torch.Tensor:
+        """(T, N, 3) per-Gaussian residual translations, zero at the anchor time."""
+        curves, points = self.residual_curves, params["motion_means"]
+        return curves.spline_many(points, times) - curves.spline(points, self.anchor_time)
 
     def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
         translation, rotation = self.node_motion(params, t)
         posed = self.pose(params, self.bind(params), translation, rotation)
         if self.residual_control == 0:
             return posed
-        return self.with_residual(posed, self.residual_curves.motion(params, "motion_means", t))
+        return replace(posed, means=posed.means + self.residual_motion(params, [t])[0])
 
     def deform_many(self, params: dict[str, torch.Tensor], times: list[float]) -> GaussiansAtTime:
         """The Gaussians at several times (a leading (T,) axis); the weights are found once,
-        the times posed in groups of ``TIME_GROUP`` (bounded memory for long batches)."""
+        the times posed in groups (``time_group``: bounded memory for long batches)."""
         binding = self.bind(params)
         groups = []
-        for start in range(0, len(times), TIME_GROUP):
-            group = times[start : start + TIME_GROUP]
+        size = self.time_group(params)
+        for start in range(0, len(times), size):
+            group = times[start : start + size]
             posed = self.pose_many(params, binding, *self.node_motion_many(params, group))
             if self.residual_control > 0:
-                curves, points = self.residual_curves, params["motion_means"]
-                residual = curves.spline_many(points, group) - curves.spline(
-                    points, self.anchor_time
-                )
-                posed = self.with_residual(posed, residual)
+                posed = replace(posed, means=posed.means + self.residual_motion(params, group))
             groups.append(posed)
         if len(groups) == 1:
             return groups[0]
@@ -247,7 +251,7 @@ class NodeDeformation:
 
     def smoothness(self, params: dict[str, torch.Tensor], length_scale: float) -> torch.Tensor:
         total = self.curves.smoothness(params, length_scale, prefix="node_")
-        if self.residual_control > 0:
+        if self.residual_control > 0 and len(params["motion_means"]) > 0:
             total = total + self.residual_curves.curve_smoothness(
                 params["motion_means"] / length_scale
             )

@@ -81,7 +81,7 @@ class TrainConfig:
     """Nodes each Gaussian follows, blended by distance (with ``motion_nodes``)."""
     node_residual_points: int = 0
     """Control points of a per-Gaussian translation spline added to the nodes' motion (with
-    ``motion_nodes``); 0 = none."""
+    ``motion_nodes``; learning rate ``lr_motion_means``); 0 = none."""
     time_curriculum_fraction: float = 0.0
     """Over this fraction of the steps, widen the train times used from the initial one to all."""
     loop: Literal["auto", "yes", "no"] = "auto"
@@ -226,6 +226,9 @@ def _option(field_name: str) -> str:
 # Settings earlier versions wrote to config.yml that no longer exist. They only chose how a
 # run began, so a run folder that has them still loads and resumes: they are ignored.
 RETIRED_SETTINGS = ("init_from_depth",)
+# Settings added later whose value, in a config.yml written before them, was another's: the
+# nodes' motion learning rate was the per-Gaussian one until it had its own.
+INHERITED_SETTINGS = {"lr_node_motion_means": "lr_motion_means"}
 
 
 def config_to_dict(config: TrainConfig) -> dict:
@@ -237,6 +240,9 @@ def config_from_dict(values: object, where: str | Path) -> TrainConfig:
     if not isinstance(values, dict):
         raise InputError(where, "config must be a mapping of setting names to values")
     values = {name: value for name, value in values.items() if name not in RETIRED_SETTINGS}
+    for name, source in INHERITED_SETTINGS.items():
+        if name not in values and source in values:
+            values[name] = values[source]
     fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
