@@ -75,11 +75,10 @@ def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Binding:
-    """Which nodes each Gaussian follows, with what weight, and its offsets from them."""
+    """Which nodes each Gaussian follows, and with what weight."""
 
     indices: torch.Tensor  # (N, K) int32
     weights: torch.Tensor  # (N, K), rows sum to 1
-    offsets: torch.Tensor  # (N, K, 3) means - node position
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ class NodeDeformation:
         offsets = means[:, None, :] - gather_rows(node_means, indices)
         radii_sq = gather_rows(torch.exp(2.0 * params["node_log_radii"]), indices)
         weights = torch.softmax(-offsets.square().sum(dim=-1) / (2.0 * radii_sq), dim=-1)
-        return Binding(indices, weights, offsets)
+        return Binding(indices, weights)
 
     def node_motion(
         self, params: dict[str, torch.Tensor], t: float
