@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from avatar4d.errors import InputError
 from avatar4d.output.atomic import atomic_path
+from avatar4d.output.tensor_files import read_tensors
 
 FULL_PRECISION_KEYS = ("means", "node_means")
 
@@ -39,12 +39,7 @@ def save_half_precision(params: dict[str, torch.Tensor], path: Path, force: bool
 
 def load_half_precision(path: Path, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """The parameters of a file written by ``save_half_precision``, as float32."""
-    try:
-        tensors = load_file(str(path), device=str(device))
-    except FileNotFoundError:
-        raise InputError(path, "not found") from None
-    except Exception as error:  # safetensors raises its own error types for damaged files
-        raise InputError(path, f"unreadable parameters ({error})") from None
+    tensors = read_tensors(path, device, "parameters")
     return {
         name: tensor.float() if tensor.is_floating_point() else tensor
         for name, tensor in tensors.items()

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from avatar4d.errors import InputError
 from avatar4d.output.atomic import atomic_path, write_text_atomic
+from avatar4d.output.tensor_files import read_tensors
 
 CHECKPOINT_FORMAT = "avatar4d-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
@@ -153,12 +154,7 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
     if meta.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise InputError(json_path, f"unsupported checkpoint version {meta.get('format_version')}")
     tensors_path = folder / str(meta.get("tensors"))
-    try:
-        tensors = load_file(str(tensors_path), device=str(device))
-    except FileNotFoundError:
-        raise InputError(tensors_path, "not found") from None
-    except Exception as error:  # safetensors raises its own error types for damaged files
-        raise InputError(tensors_path, f"unreadable checkpoint ({error})") from None
+    tensors = read_tensors(tensors_path, device, "checkpoint")
 
     params, strategy_tensors, graph_tensors = {}, {}, {}
     adam: dict[str, dict[str, torch.Tensor]] = {}
