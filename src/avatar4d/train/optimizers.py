@@ -33,9 +33,12 @@ def make_optimizers(
     missing = sorted(set(trainable) - set(learning_rates))
     if missing:
         raise ValueError(f"no learning rate for parameters {missing}")
+    # On a GPU, fused Adam updates a parameter in one kernel instead of about a dozen.
     return {
         name: torch.optim.Adam(
-            [{"params": [param], "lr": learning_rates[name], "name": name}], eps=ADAM_EPS
+            [{"params": [param], "lr": learning_rates[name], "name": name}],
+            eps=ADAM_EPS,
+            fused=param.is_cuda or None,
         )
         for name, param in trainable.items()
     }
