@@ -32,6 +32,22 @@ def test_ssim_matches_the_evaluation_metric():
         assert ours == pytest.approx(metrics.ssim(other, target), abs=1e-4)
 
 
+def test_ssim_of_large_images_uses_the_band_and_matches_the_evaluation_metric():
+    """Axes longer than DENSE_BLUR_UP_TO are blurred in tiles with a halo (one of them not a
+    whole number of tiles): still the numbers of the zero-padded window."""
+    metrics = pytest.importorskip("avatar4d.evaluate.metrics")
+    from avatar4d.train.losses import DENSE_BLUR_UP_TO
+
+    height, width = DENSE_BLUR_UP_TO + 70, DENSE_BLUR_UP_TO + 1
+    generator = torch.Generator().manual_seed(6)
+    target = torch.rand(height, width, 3, generator=generator)
+    pred = (target + 0.1 * torch.randn(target.shape, generator=generator)).clamp(0, 1)
+    blurred = (target + torch.roll(target, 1, dims=1)) / 2
+    for other in (pred, blurred):
+        ours = float(ssim(other[None], target[None]))
+        assert ours == pytest.approx(metrics.ssim(other, target), abs=1e-4)
+
+
 def test_loss_mixes_l1_and_dssim():
     pred, target = random_images(4), random_images(5)
     l1 = float((pred - target).abs().mean())
