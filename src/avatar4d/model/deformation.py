@@ -24,6 +24,7 @@ from typing import Protocol
 import torch
 
 from avatar4d.model.bspline import spline_weights
+from avatar4d.model.constants import constant, identity_quat
 from avatar4d.model.gaussians import f_dc_to_rgb
 from avatar4d.model.quaternions import normalize_quat, quat_multiply
 
@@ -92,15 +93,16 @@ class SplineDeformation:
     def spline(self, control_points: torch.Tensor, t: float) -> torch.Tensor:
         """(N, M, D) control points -> (N, D) curve values at time t."""
         indices, weights = spline_weights(t, self.num_control, self.periodic)
-        index = torch.tensor(indices, device=control_points.device)
-        weight = control_points.new_tensor(weights)
+        index = constant(indices, control_points.device, torch.long)
+        weight = constant(weights, control_points.device, control_points.dtype)
         return (control_points[:, index] * weight[:, None]).sum(dim=1)
 
     def spline_many(self, control_points: torch.Tensor, times: list[float]) -> torch.Tensor:
         """(N, M, D) control points -> (T, N, D) curve values at each of the times."""
         found = [spline_weights(t, self.num_control, self.periodic) for t in times]
-        index = torch.tensor([indices for indices, _ in found], device=control_points.device)
-        weight = control_points.new_tensor([weights for _, weights in found])  # (T, 4)
+        device, dtype = control_points.device, control_points.dtype
+        index = constant(tuple(indices for indices, _ in found), device, torch.long)
+        weight = constant(tuple(weights for _, weights in found), device, dtype)  # (T, 4)
         # A weighted sum of 4 rows, not einsum: that runs as a tiny product per Gaussian.
         return (control_points[:, index] * weight[:, :, None]).sum(dim=2).transpose(0, 1)
 
@@ -115,7 +117,7 @@ class SplineDeformation:
         for key in ("motion_means", "motion_quats"):
             at_anchor = self.spline(params[key], self.anchor_time)
             motions[key] = self.spline_many(params[key], times) - at_anchor
-        delta = normalize_quat(motions["motion_quats"] + params["quats"].new_tensor([1, 0, 0, 0]))
+        delta = normalize_quat(motions["motion_quats"] + identity_quat(params["quats"]))
         canonical_quats = params["quats"].expand(count, -1, -1)
         return GaussiansAtTime(
             means=params["means"] + motions["motion_means"],
@@ -141,7 +143,7 @@ class SplineDeformation:
     def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
         offset = self.motion(params, "motion_means", t)
         delta = self.motion(params, "motion_quats", t)
-        delta = normalize_quat(delta + delta.new_tensor([1.0, 0.0, 0.0, 0.0]))
+        delta = normalize_quat(delta + identity_quat(delta))
         return GaussiansAtTime(
             means=params["means"] + offset,
             quats=normalize_quat(quat_multiply(delta, params["quats"])),

@@ -28,11 +28,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from avatar4d.model.constants import identity_quat
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.quaternions import normalize_quat, quat_multiply, quat_to_rotation
 
 BINDING_CHUNK = 65_536  # Gaussians per distance block when finding each one's nearest nodes
-IDENTITY_QUAT = (1.0, 0.0, 0.0, 0.0)
 NODE_FEATURES = 16  # per node and time: rotation matrix (9), affine shift (3), quaternion (4)
 TIME_GROUP = 16  # most times posed together by deform_many
 GATHER_ELEMENTS = 1 << 27  # and at most this many gathered numbers at once (512 MB in fp32)
@@ -153,7 +153,7 @@ class NodeDeformation:
             at_anchor = curves.spline(params[key], self.anchor_time)
             motions.append(curves.spline_many(params[key], times) - at_anchor)
         translation, offset = motions
-        return translation, normalize_quat(offset + offset.new_tensor(IDENTITY_QUAT))
+        return translation, normalize_quat(offset + identity_quat(offset))
 
     def pose(
         self,

@@ -63,9 +63,13 @@ def intrinsics_matrices(
 
 
 def opengl_c2w_to_opencv_w2c(c2w: torch.Tensor) -> torch.Tensor:
-    """(C, 4, 4) OpenGL camera-to-world -> (C, 4, 4) OpenCV world-to-camera."""
-    flip_y_z = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=c2w.dtype, device=c2w.device))
-    return torch.linalg.inv(c2w @ flip_y_z)
+    """(C, 4, 4) OpenGL camera-to-world -> (C, 4, 4) OpenCV world-to-camera.
+
+    Neither step makes the host wait for a GPU (this runs at every training step): the Y and
+    Z axes are flipped by negating columns, not by a matrix built on the host, and the inverse
+    is ``inv_ex``, which skips ``inv``'s singularity check (a read of a GPU flag)."""
+    flipped = torch.cat((c2w[..., :1], -c2w[..., 1:3], c2w[..., 3:]), dim=-1)
+    return torch.linalg.inv_ex(flipped).inverse
 
 
 def cameras_from_opengl_c2w(

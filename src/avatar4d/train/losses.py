@@ -66,11 +66,16 @@ def blur_2d(
     image: torch.Tensor, along_rows: torch.Tensor, along_columns: torch.Tensor
 ) -> torch.Tensor:
     """The separable 11 x 11 Gaussian window over the last two axes (H, W), zero padding;
-    the matrices are ``axis_matrix`` of W and of H."""
+    the matrices are ``axis_matrix`` of W and of H.
+
+    The result is contiguous, (..., H, W) when H is short, (..., W, H) when it is long (it is
+    blurred along the last axis of the transposed image, and not transposed back, so that what
+    follows runs on contiguous memory): the same layout for every image of the same size.
+    """
     blurred = blur_last_axis(image, along_rows)
     if blurred.shape[-2] <= DENSE_BLUR_UP_TO:  # as a left product: no transposed copies
         return along_columns.T @ blurred
-    return blur_last_axis(blurred.transpose(-1, -2), along_columns).transpose(-1, -2)
+    return blur_last_axis(blurred.transpose(-1, -2), along_columns)
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -78,9 +83,10 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
     The separable window runs along rows, then columns, each pass a matrix product
     (``blur_2d``): the numbers of a zero-padded convolution, in large products instead of
-    many small kernels.
+    many small kernels. The SSIM map's layout does not matter to its mean.
     """
-    x, y = pred.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2)  # (B, 3, H, W)
+    x = pred.permute(0, 3, 1, 2).contiguous()  # (B, 3, H, W)
+    y = target.permute(0, 3, 1, 2).contiguous()
     along_rows, along_columns = axis_matrix(x.shape[-1], x), axis_matrix(x.shape[-2], x)
     mu_x, mu_y, xx, yy, xy = (
         blur_2d(image, along_rows, along_columns) for image in (x, y, x * x, y * y, x * y)

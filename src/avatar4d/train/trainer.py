@@ -21,6 +21,7 @@ from avatar4d.train import losses
 from avatar4d.train.checkpoint import checkpoint_name, save_checkpoint
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.densify import densify_after_backward, is_packed
+from avatar4d.train.device import to_device
 from avatar4d.train.optimizers import set_position_learning_rates
 from avatar4d.train.progress import TrainProgress, require_tensorboard
 from avatar4d.train.rigidity import rigidity_loss
@@ -79,9 +80,9 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     radius = session.record.model.scene_radius
     slot = session.time_sampler.draw(step)
     members = session.time_groups[slot]
-    pick = members[torch.randperm(len(members))[: config.batch_cameras]].to(session.device)
+    pick = to_device(members[torch.randperm(len(members))[: config.batch_cameras]], session.device)
     if config.random_background:
-        background = torch.rand(3).to(session.device)
+        background = to_device(torch.rand(3), session.device)
     else:
         background = torch.ones(3, device=session.device)
 
