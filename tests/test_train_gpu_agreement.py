@@ -1,0 +1,82 @@
+"""The training step's CUDA-only paths against their CPU counterparts: runs only with CUDA.
+
+On a GPU the trainer uses fused Adam, pinned copies for the batch, cached device constants
+in the splines and the banded SSIM blur at training sizes; the CPU runs of the suite use the
+plain versions. These check that both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from avatar4d.model.node_deformation import NodeDeformation
+from avatar4d.raster.cameras import opengl_c2w_to_opencv_w2c
+from avatar4d.train.device import to_device
+from avatar4d.train.losses import ssim
+from avatar4d.train.optimizers import make_optimizers
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+CUDA = torch.device("cuda")
+
+
+def test_ssim_and_its_gradient_agree_at_a_training_size() -> None:
+    generator = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 300, 260, 3, generator=generator)
+    pred = (target + 0.1 * torch.randn(target.shape, generator=generator)).clamp(0, 1)
+    values, gradients = [], []
+    for device in ("cpu", CUDA):
+        image = pred.to(device).requires_grad_()
+        value = ssim(image, target.to(device))
+        value.backward()
+        values.append(float(value))
+        gradients.append(image.grad.cpu())
+    assert values[0] == pytest.approx(values[1], abs=1e-5)
+    torch.testing.assert_close(gradients[0], gradients[1], atol=1e-7, rtol=1e-3)
+
+
+def test_fused_adam_steps_like_the_cpu_adam() -> None:
+    generator = torch.Generator().manual_seed(1)
+    start = torch.randn(1000, 3, generator=generator)
+    gradients = [torch.randn(1000, 3, generator=generator) for _ in range(5)]
+    results = []
+    for device in ("cpu", CUDA):
+        param = torch.nn.Parameter(start.to(device))
+        optimizer = make_optimizers({"means": param}, {"means": 1e-2})["means"]
+        assert bool(optimizer.defaults["fused"]) == (device == CUDA)
+        for gradient in gradients:
+            param.grad = gradient.to(device)
+            optimizer.step()
+        results.append(param.detach().cpu())
+    torch.testing.assert_close(results[0], results[1], atol=1e-6, rtol=1e-5)
+
+
+def test_node_deformation_agrees() -> None:
+    deformation = NodeDeformation(16, neighbours=4, num_control=6, periodic=True)
+    deformation = dataclasses.replace(deformation, residual_control=4, anchor_time=0.25)
+    generator = torch.Generator().manual_seed(2)
+    means = torch.randn(300, 3, generator=generator)
+    params = {"means": means, "quats": torch.randn(300, 4, generator=generator)}
+    params |= {"scales": torch.zeros(300, 3), "opacities": torch.zeros(300)}
+    params |= {"colors": torch.zeros(300, 3), **deformation.init_motion(means)}
+    for key in ("node_motion_means", "node_motion_quats", "motion_means"):
+        params[key] = 0.2 * torch.randn(params[key].shape, generator=generator)
+    posed = {}
+    for device in ("cpu", CUDA):
+        on_device = {key: value.to(device) for key, value in params.items()}
+        many = deformation.deform_many(on_device, [0.1, 0.6])
+        posed[str(device)] = (many.means.cpu(), many.quats.cpu())
+    for cpu, cuda in zip(posed["cpu"], posed["cuda"], strict=True):
+        torch.testing.assert_close(cpu, cuda, atol=1e-5, rtol=1e-5)
+
+
+def test_pinned_copies_and_camera_inverse_agree() -> None:
+    values = torch.randperm(24)[:8]
+    assert torch.equal(to_device(values, CUDA).cpu(), values)
+    c2w = torch.eye(4).repeat(3, 1, 1)
+    c2w[:, :3, 3] = torch.tensor([[0.0, 0.0, 3.0], [1.0, 2.0, 3.0], [-2.0, 0.5, 1.0]])
+    torch.testing.assert_close(
+        opengl_c2w_to_opencv_w2c(c2w.to(CUDA)).cpu(), opengl_c2w_to_opencv_w2c(c2w)
+    )
