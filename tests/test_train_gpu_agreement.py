@@ -28,10 +28,10 @@ def test_ssim_and_its_gradient_agree_at_a_training_size() -> None:
     pred = (target + 0.1 * torch.randn(target.shape, generator=generator)).clamp(0, 1)
     values, gradients = [], []
     for device in ("cpu", CUDA):
-        image = pred.to(device).requires_grad_()
+        image = pred.to(device).clone().requires_grad_()
         value = ssim(image, target.to(device))
         value.backward()
-        values.append(float(value))
+        values.append(float(value.detach()))
         gradients.append(image.grad.cpu())
     assert values[0] == pytest.approx(values[1], abs=1e-5)
     torch.testing.assert_close(gradients[0], gradients[1], atol=1e-7, rtol=1e-3)
@@ -43,7 +43,7 @@ def test_fused_adam_steps_like_the_cpu_adam() -> None:
     gradients = [torch.randn(1000, 3, generator=generator) for _ in range(5)]
     results = []
     for device in ("cpu", CUDA):
-        param = torch.nn.Parameter(start.to(device))
+        param = torch.nn.Parameter(start.to(device).clone())  # never the CPU tensor itself
         optimizer = make_optimizers({"means": param}, {"means": 1e-2})["means"]
         assert bool(optimizer.defaults["fused"]) == (device == CUDA)
         for gradient in gradients:
