@@ -163,6 +163,13 @@ def _case_non_finite(root: Path) -> Path:
     return _write_frames(root, [_valid(transform_matrix=matrix)], camera_angle_x=0.7)
 
 
+def _case_singular(root: Path) -> Path:
+    write_image(root / "train" / "a.png")
+    matrix = np.eye(4).tolist()
+    matrix[2][2] = 0.0  # no third camera axis
+    return _write_frames(root, [_valid(transform_matrix=matrix)], camera_angle_x=0.7)
+
+
 def _case_missing_image(root: Path) -> Path:
     return _write_frames(root, [_valid()], camera_angle_x=0.7)
 
@@ -205,6 +212,7 @@ MALFORMED = {
     "no transform_matrix": (_case_no_matrix, "frame 3 has no transform_matrix"),
     "3x4 matrix": (_case_three_by_four, "frame 0 transform_matrix has shape (3, 4)"),
     "non-finite matrix": (_case_non_finite, "non-finite"),
+    "singular matrix": (_case_singular, "frame 0 transform_matrix is singular"),
     "missing image": (_case_missing_image, "frame 0 image './train/a' not found"),
     "unreadable image": (_case_unreadable_image, "not a readable image"),
     "no focal": (_case_no_focal, "no focal information"),

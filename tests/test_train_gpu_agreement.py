@@ -14,6 +14,7 @@ import torch
 
 from avatar4d.model.node_deformation import NodeDeformation
 from avatar4d.raster.cameras import opengl_c2w_to_opencv_w2c
+from avatar4d.train.checkpoint import restore_adam_states
 from avatar4d.train.device import to_device
 from avatar4d.train.losses import ssim
 from avatar4d.train.optimizers import make_optimizers
@@ -51,6 +52,28 @@ def test_fused_adam_steps_like_the_cpu_adam() -> None:
             optimizer.step()
         results.append(param.detach().cpu())
     torch.testing.assert_close(results[0], results[1], atol=1e-6, rtol=1e-5)
+
+
+def test_fused_adam_resumes_from_a_checkpoints_state() -> None:
+    """load_checkpoint hands the step counter over on the CPU; fused Adam reads it on the GPU."""
+    generator = torch.Generator().manual_seed(3)
+    start = torch.randn(100, 3, generator=generator)
+    gradients = [torch.randn(100, 3, generator=generator).to(CUDA) for _ in range(4)]
+    param = torch.nn.Parameter(start.to(CUDA))
+    optimizer = make_optimizers({"means": param}, {"means": 1e-2})["means"]
+    for gradient in gradients[:2]:
+        param.grad = gradient
+        optimizer.step()
+    saved = {key: value.clone() for key, value in optimizer.state[param].items()}
+    saved["step"] = saved["step"].cpu()
+    resumed = torch.nn.Parameter(param.detach().clone())
+    resumed_optimizer = make_optimizers({"means": resumed}, {"means": 1e-2})
+    restore_adam_states(resumed_optimizer, {"means": resumed}, {"means": saved})
+    for gradient in gradients[2:]:
+        param.grad, resumed.grad = gradient, gradient.clone()
+        optimizer.step()
+        resumed_optimizer["means"].step()
+    assert torch.equal(param.detach(), resumed.detach())
 
 
 def test_node_deformation_agrees() -> None:

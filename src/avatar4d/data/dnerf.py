@@ -97,6 +97,9 @@ def _depth_unit(document: dict) -> float | None:
     return float(value)
 
 
+SINGULAR_DETERMINANT = 1e-9  # a camera needs three independent axes
+
+
 def _matrix(value: object) -> np.ndarray:
     try:
         matrix = np.asarray(value, dtype=np.float64)
@@ -106,6 +109,8 @@ def _matrix(value: object) -> np.ndarray:
         raise ValueError(f"transform_matrix has shape {matrix.shape}, expected 4x4")
     if not np.all(np.isfinite(matrix)):
         raise ValueError("transform_matrix has non-finite values")
+    if abs(np.linalg.det(matrix[:3, :3])) < SINGULAR_DETERMINANT:
+        raise ValueError("transform_matrix is singular (its rotation part has no inverse)")
     return matrix
 
 

@@ -17,8 +17,12 @@ IDENTITY_QUAT = (1.0, 0.0, 0.0, 0.0)
 
 @functools.lru_cache(maxsize=1024)
 def constant(values: tuple, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """``torch.tensor(values)`` on the device (``values``: numbers or nested tuples)."""
-    return torch.tensor(values, dtype=dtype, device=device)
+    """``torch.tensor(values)`` on the device (``values``: numbers or nested tuples).
+
+    Made outside inference mode even when first asked for inside it: an inference tensor
+    could not be saved for the backward pass of a later training step."""
+    with torch.inference_mode(False):
+        return torch.tensor(values, dtype=dtype, device=device)
 
 
 def identity_quat(like: torch.Tensor) -> torch.Tensor:

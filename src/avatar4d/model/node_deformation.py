@@ -35,7 +35,9 @@ from avatar4d.model.quaternions import normalize_quat, quat_multiply, quat_to_ro
 BINDING_CHUNK = 65_536  # Gaussians per distance block when finding each one's nearest nodes
 NODE_FEATURES = 16  # per node and time: rotation matrix (9), affine shift (3), quaternion (4)
 TIME_GROUP = 16  # most times posed together by deform_many
-GATHER_ELEMENTS = 1 << 27  # and at most this many gathered numbers at once (512 MB in fp32)
+# and at most this many gathered numbers at once: 512 MB in fp32, and as much again for the
+# weighted product that blends them
+GATHER_ELEMENTS = 1 << 27
 
 
 def farthest_points(points: torch.Tensor, count: int) -> torch.Tensor:

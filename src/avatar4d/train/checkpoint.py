@@ -182,8 +182,19 @@ def restore_adam_states(
     params: dict[str, torch.nn.Parameter],
     adam: dict[str, dict[str, torch.Tensor]],
 ) -> None:
-    """Give each optimiser the saved moments of its parameter (absent: fresh, as at step 0)."""
+    """Give each optimiser the saved moments of its parameter (absent: fresh, as at step 0).
+
+    The step counter goes where the optimiser reads it: on the parameter's device for fused
+    (GPU) or capturable Adam, whose kernels read it there, on the CPU otherwise; so a
+    checkpoint resumes on either device whichever wrote it."""
     for name, optimizer in optimizers.items():
         state = adam.get(name)
         if state and all(key in state for key in ADAM_STATE_KEYS):
-            optimizer.state[params[name]] = {key: state[key] for key in ADAM_STATE_KEYS}
+            param, group = params[name], optimizer.param_groups[0]
+            on_device = bool(group.get("fused") or group.get("capturable"))
+            step = state["step"].to(param.device if on_device else "cpu", torch.float32)
+            optimizer.state[param] = {
+                "exp_avg": state["exp_avg"].to(param.device),
+                "exp_avg_sq": state["exp_avg_sq"].to(param.device),
+                "step": step,
+            }
