@@ -195,8 +195,9 @@ class NodeDeformation:
         table = torch.cat((matrices.flatten(-2), shifts, rotation), dim=-1)  # (T, P, 16)
         table = table.permute(1, 0, 2).reshape(len(node_means), count * NODE_FEATURES)
         gathered = gather_rows(table, binding.indices)  # (N, K, T * 16)
-        # Broadcast products, not einsum: as batched products of (1 x 4) and (3 x 3) matrices
-        # per Gaussian these were the largest cost of a training step on the GPU.
+        # Broadcast products, not einsum: einsum ran these as batched (1 x 4) and (3 x 3)
+        # products per Gaussian, part of the top GPU cost in the step's profile (the batched
+        # products, with the old SSIM blur; docs/benchmarks.md).
         blended = (binding.weights.unsqueeze(-1) * gathered).sum(dim=1)
         blended = blended.reshape(-1, count, NODE_FEATURES).transpose(0, 1)  # (T, N, 16)
         linear = blended[..., :9].unflatten(-1, (3, 3))
