@@ -56,6 +56,7 @@ SCENE_KEYS = {
     "bounds",
     "camera_distance",
     "image",
+    "tracks",
 }
 
 

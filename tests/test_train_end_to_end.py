@@ -114,12 +114,22 @@ def test_trained_model_api_for_export_and_rendering(trained_run, dataset_root):
     assert "version: 0.1.0" in config_text and str(dataset_root.resolve()) in config_text
 
 
+@pytest.fixture(scope="module")
+def tracked_dataset_root(tmp_path_factory):
+    return write_moving_blobs_dataset(
+        tmp_path_factory.mktemp("tracked_blobs") / "data", with_tracks=True
+    )
+
+
 @pytest.mark.parametrize(
-    ("motion_nodes", "residual"),
-    [(0, 0), (12, 0), (12, 4)],
-    ids=["per-gaussian-splines", "nodes", "nodes-with-residual"],
+    ("motion_nodes", "residual", "track_weight"),
+    [(0, 0, 0.0), (12, 0, 0.0), (12, 4, 0.0), (12, 4, 1.0)],
+    ids=["per-gaussian-splines", "nodes", "nodes-with-residual", "nodes-with-tracks"],
 )
-def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes, residual):
+def test_resume_continues_bit_identically(request, tmp_path, motion_nodes, residual, track_weight):
+    dataset_root = request.getfixturevalue(
+        "tracked_dataset_root" if track_weight else "dataset_root"
+    )
     config = dataclasses.replace(
         TINY,
         steps=16,
@@ -133,6 +143,7 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes, 
         checkpoint_every=0,
         motion_nodes=motion_nodes,
         node_residual_points=residual,
+        track_weight=track_weight,
     )
     whole = train(dataset_root, tmp_path / "whole", config, quiet=True)
     assert whole.steps == 16
@@ -155,6 +166,10 @@ def test_resume_continues_bit_identically(dataset_root, tmp_path, motion_nodes, 
     for key in a.strategy_tensors:
         assert torch.equal(a.strategy_tensors[key], b.strategy_tensors[key])
     assert a.meta["rng"] == b.meta["rng"]
+    assert a.track_tensors.keys() == b.track_tensors.keys()
+    assert bool(a.track_tensors) == bool(track_weight)
+    for key in a.track_tensors:
+        assert torch.equal(a.track_tensors[key], b.track_tensors[key]), key
     if motion_nodes:  # the nodes are trained but never cloned or pruned with the Gaussians
         assert a.params["node_means"].shape == (motion_nodes, 3)
         assert a.params["binding"].shape == (len(a.params["means"]), 4)

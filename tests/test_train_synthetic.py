@@ -44,19 +44,24 @@ def look_at(azimuth_deg: float, elevation_deg: float, distance: float = DISTANCE
     return c2w
 
 
+def blob_centre(k: int, t: float) -> torch.Tensor:
+    """Blob k's centre at time t: each moves on its own circle, once per loop."""
+    phase = 2.0 * math.pi * (t + k / 3.0)
+    return torch.tensor(
+        [
+            0.25 * math.cos(phase),
+            0.1 * math.sin(2 * phase) + 0.25 * (k - 1),
+            0.25 * math.sin(phase),
+        ]
+    )
+
+
 def blob_gaussians(t: float) -> dict[str, torch.Tensor]:
-    """The scene at time t: each blob's centre moves on its own circle, once per loop."""
+    """The scene at time t: each blob moves rigidly with its centre."""
     generator = torch.Generator().manual_seed(7)
     means, colors = [], []
     for k, color in enumerate(BLOB_COLORS):
-        phase = 2.0 * math.pi * (t + k / 3.0)
-        centre = torch.tensor(
-            [
-                0.25 * math.cos(phase),
-                0.1 * math.sin(2 * phase) + 0.25 * (k - 1),
-                0.25 * math.sin(phase),
-            ]
-        )
+        centre = blob_centre(k, t)
         means.append(centre + 0.12 * torch.randn(GAUSSIANS_PER_BLOB, 3, generator=generator))
         colors.append(torch.tensor(color).expand(GAUSSIANS_PER_BLOB, 3))
     count = len(BLOB_COLORS) * GAUSSIANS_PER_BLOB
@@ -108,7 +113,31 @@ def _frame(root: Path, name: str, c2w: np.ndarray, t: float, camera: int, time_i
     }
 
 
-def write_moving_blobs_dataset(root: Path, with_scene: bool = True) -> Path:
+TRACK_POINTS_PER_BLOB = 4000
+TRACK_BALL_RADIUS = 0.35  # about three times a blob's spread: the points cover it
+
+
+def write_blob_tracks(path: Path) -> None:
+    """Tracks of points filling a ball around each blob, moved with it, at each train time."""
+    from safetensors.numpy import save_file
+
+    generator = torch.Generator().manual_seed(11)
+    directions = torch.randn(TRACK_POINTS_PER_BLOB, 3, generator=generator)
+    directions = directions / directions.norm(dim=-1, keepdim=True)
+    lengths = TRACK_BALL_RADIUS * torch.rand(TRACK_POINTS_PER_BLOB, 1, generator=generator) ** (
+        1 / 3
+    )
+    offsets = directions * lengths
+    times = [i / TIMES for i in range(TIMES)]
+    positions = torch.stack(
+        [torch.cat([blob_centre(k, t) + offsets for k in range(len(BLOB_COLORS))]) for t in times]
+    )
+    save_file({"times": np.asarray(times), "positions": positions.numpy()}, str(path))
+
+
+def write_moving_blobs_dataset(
+    root: Path, with_scene: bool = True, with_tracks: bool = False
+) -> Path:
     (root / "train").mkdir(parents=True)
     (root / "test").mkdir()
     train, test = [], []
@@ -124,7 +153,13 @@ def write_moving_blobs_dataset(root: Path, with_scene: bool = True) -> Path:
         document = {"camera_angle_x": FOV_X, "frames": frames}
         (root / f"transforms_{split}.json").write_text(json.dumps(document))
     if with_scene:
-        scene = {"bounds": {"center": [0.0, 0.0, 0.0], "radius": 1.0}, "source": {"loop": True}}
+        scene: dict = {
+            "bounds": {"center": [0.0, 0.0, 0.0], "radius": 1.0},
+            "source": {"loop": True},
+        }
+        if with_tracks:
+            write_blob_tracks(root / "tracks.safetensors")
+            scene["tracks"] = {"file": "tracks.safetensors"}
         (root / "scene.json").write_text(json.dumps(scene))
     return root
 

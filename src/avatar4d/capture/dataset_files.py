@@ -10,6 +10,7 @@ import numpy as np
 from avatar4d import __version__
 from avatar4d.capture.grid_plan import GridPlan, PlannedFrame
 from avatar4d.capture.rig import RigSettings
+from avatar4d.capture.surface_tracks import TRACKS_FILE
 
 FORMAT_NAME = "avatar4d-grid"
 FORMAT_VERSION = 1
@@ -69,8 +70,10 @@ def scene_document(
     center: np.ndarray,
     radius: float,
     camera_distance: float,
+    track_points: int = 0,
+    track_times: int = 0,
 ) -> dict:
-    return {
+    document = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "software": {"name": "avatar4d", "version": __version__},
@@ -98,6 +101,9 @@ def scene_document(
         "camera_distance": float(camera_distance),
         "image": {"background": "transparent", "alpha": "straight", "composite_on": "white"},
     }
+    if track_points > 0:
+        document["tracks"] = {"file": TRACKS_FILE, "points": track_points, "times": track_times}
+    return document
 
 
 def write_json(path: Path, document: dict) -> None:

@@ -18,6 +18,8 @@ from avatar4d.capture.depth_maps import depth_unit_for, save_depth_png
 from avatar4d.capture.grid_plan import GridPlan, PlannedFrame, novel_times, plan_grid, train_times
 from avatar4d.capture.rig import RigSettings, build_rig, camera_distance
 from avatar4d.capture.staged_folder import staged_output_folder
+from avatar4d.capture.surface_tracks import TRACKS_FILE, TrackRecorder
+from avatar4d.errors import InputError
 
 PNG_COMPRESS_LEVEL = 1  # a little larger than level 6, several times faster to write
 MAX_PENDING_WRITES = 8  # PNG encoding overlaps with rendering in worker threads
@@ -57,6 +59,7 @@ class GridSummary:
     radius: float
     camera_distance: float
     depth_unit: float  # world units per count of the 16-bit depth maps
+    track_points: int  # surface points in tracks.safetensors (0: no tracks written)
     antialiasing: str  # msaa | supersampling | none
     gl_renderer: str
 
@@ -106,6 +109,14 @@ def write_grid_for_asset(
         depth_unit = depth_unit_for(train_cameras, center, radius)
         for split, document in transforms_documents(plan, depth_unit).items():
             write_json(staging / f"transforms_{split}.json", document)
+        tracks = TrackRecorder(settings.track_points) if settings.track_points > 0 else None
+        render_started = time.perf_counter()
+        antialiasing, gl_renderer = _render_images(
+            asset, found_clip, plan, settings, staging, progress, depth_unit, tracks
+        )
+        render_seconds = time.perf_counter() - render_started
+        if tracks is not None:
+            tracks.write(staging / TRACKS_FILE)
         scene = scene_document(
             source_file=source,
             source_sha256=asset.sha256,
@@ -115,12 +126,9 @@ def write_grid_for_asset(
             center=center,
             radius=radius,
             camera_distance=distance,
+            track_points=settings.track_points,
+            track_times=len(plan.train_times) if tracks is not None else 0,
         )
-        render_started = time.perf_counter()
-        antialiasing, gl_renderer = _render_images(
-            asset, found_clip, plan, settings, staging, progress, depth_unit
-        )
-        render_seconds = time.perf_counter() - render_started
         # scene.json last: its presence marks a complete dataset (see staged_folder).
         write_json(staging / "scene.json", scene)
     return GridSummary(
@@ -136,6 +144,7 @@ def write_grid_for_asset(
         radius=radius,
         camera_distance=distance,
         depth_unit=depth_unit,
+        track_points=settings.track_points,
         antialiasing=antialiasing,
         gl_renderer=gl_renderer,
     )
@@ -165,8 +174,10 @@ def _render_images(
     staging: Path,
     show_progress: bool,
     depth_unit: float,
+    tracks: TrackRecorder | None = None,
 ) -> tuple[str, str]:
-    """Render every frame; train frames also get their depth map. Returns the GL's names."""
+    """Render every frame; train frames also get their depth map, and train times are given
+    to ``tracks``. Returns the GL's names."""
     from avatar4d.capture.gl_renderer import GroundTruthRenderer
     from avatar4d.capture.progress import image_progress
 
@@ -181,6 +192,11 @@ def _render_images(
         ):
             for time_index, frames in plan.frames_by_time_index().items():
                 mesh = asset.pose(clip.name, plan.time_of(time_index) * clip.duration)
+                if tracks is not None and time_index < len(plan.train_times):
+                    try:
+                        tracks.record(plan.time_of(time_index), mesh)
+                    except ValueError as error:  # no surface, or the topology changed
+                        raise InputError(asset.path, f"surface tracks: {error}") from None
                 for frame in frames:
                     if frame.depth_file_path is None:
                         rgba, depth = renderer.render(mesh, frame.camera), None

@@ -13,6 +13,7 @@ from avatar4d.errors import InputError
 MAX_ABS_ELEVATION_DEG = 89.0  # at +-90 deg the look-at frame with +Y up is undefined
 MIN_FOV_DEG, MAX_FOV_DEG = 1.0, 170.0
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 8, 8192
+MAX_TRACK_POINTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class RigSettings:
     width: int = 512
     height: int = 512
     samples: int = 4
+    # Surface points whose positions at every train time go to tracks.safetensors; 0 = none.
+    track_points: int = 32_768
 
     @property
     def train_camera_count(self) -> int:
@@ -80,6 +83,11 @@ class RigSettings:
                 "novel_times",
                 f"{self.novel_times} novel times cannot all lie half-way between "
                 f"{self.train_times} train times; use at most {self.train_times}",
+            )
+        if not 0 <= self.track_points <= MAX_TRACK_POINTS:
+            raise InputError(
+                "track_points",
+                f"{self.track_points} is outside [0, {MAX_TRACK_POINTS:,}] (0 writes no tracks)",
             )
         for name in ("width", "height"):
             size = getattr(self, name)

@@ -92,6 +92,7 @@ class CheckCommand:
         from avatar4d.data.coverage_figure import write_coverage_figure
         from avatar4d.data.coverage_summary import summary_lines
         from avatar4d.data.dnerf import load_dataset
+        from avatar4d.data.tracks import read_tracks
         from avatar4d.output.atomic import write_text_atomic
 
         figure_path, json_path = self.output_paths()
@@ -104,6 +105,7 @@ class CheckCommand:
                 dataset = load_dataset(self.dir)
         else:
             dataset = load_dataset(self.dir)
+        tracks = read_tracks(dataset)  # a damaged tracks file is an error, like an image
         report = analyse_coverage(dataset, _check_images(dataset, progress_console))
 
         def line(label: str, text: str) -> None:
@@ -112,6 +114,8 @@ class CheckCommand:
         console.print(f"[bold]avatar4d check[/] {escape(str(dataset.root))}")
         for label, text in summary_lines(report):
             line(label, text)
+        if tracks is not None:
+            line("tracks", f"{tracks.point_count:,} surface points at {len(tracks.times)} times")
         console.print("[bold]findings[/]")
         for finding in report.findings:
             if finding.severity == "warning":

@@ -23,6 +23,7 @@ OPTION_OF_SETTING = {
     "train_times": "--train-times",
     "novel_times": "--novel-times",
     "samples": "--samples",
+    "track_points": "--track-points",
     "width": "--res",
     "height": "--res",
 }
@@ -35,7 +36,8 @@ class GridCommand:
     The defaults are the Grid-24x60 benchmark: 24 train cameras (8 azimuths x 3 elevations)
     x 60 times, plus three 96-image test subsets (novel view, novel time, both). Writes RGBA
     PNGs (straight alpha, transparent background), a 16-bit depth map PNG per train frame,
-    D-NeRF transforms_{train,val,test}.json and scene.json (provenance). Never replaces an
+    surface tracks at the train times (tracks.safetensors), D-NeRF
+    transforms_{train,val,test}.json and scene.json (provenance). Never replaces an
     existing dataset without --force.
     """
 
@@ -78,6 +80,10 @@ class GridCommand:
     sphere_fraction: float = _GRID_24X60.sphere_fraction
     """Fraction of the image height that the character's bounding sphere spans."""
 
+    track_points: int = _GRID_24X60.track_points
+    """Surface points whose position at every train time is written to tracks.safetensors
+    (the trainer can supervise its motion with them); 0 writes none."""
+
     force: tyro.conf.FlagCreatePairsOff[bool] = False
     """Replace an existing dataset in --out (swapped in only once the new one is complete)."""
 
@@ -99,6 +105,7 @@ class GridCommand:
             width=self.res,
             height=self.res,
             samples=self.samples,
+            track_points=self.track_points,
         )
         try:
             settings.validate()
@@ -121,5 +128,6 @@ class GridCommand:
         print(
             f"bounds radius {summary.radius:.4g}, camera distance {summary.camera_distance:.4g}, "
             f"anti-aliasing {summary.antialiasing}, renderer {summary.gl_renderer}"
+            + (f", {summary.track_points:,} surface tracks" if summary.track_points else "")
         )
         return 0

@@ -2,7 +2,8 @@
 
 The safetensors file holds the parameters (``params/<name>``), each parameter's Adam state
 (``adam/<name>/exp_avg``, ``.../exp_avg_sq``, ``.../step``), the densification state's
-tensors (``strategy/<key>``) and the rigidity prior's neighbour graph (``graph/<key>``). The
+tensors (``strategy/<key>``), the rigidity prior's neighbour graph (``graph/<key>``) and the
+Gaussians' binding to the surface tracks (``tracks/<key>``). The
 JSON file holds the step, the strategy's scalars, every RNG state, the dataset fingerprint and
 the parameter names and shapes. Both are written atomically, then ``latest.json`` is pointed
 at the new pair, then old pairs beyond ``keep`` are removed: a crash at any moment leaves
@@ -36,6 +37,7 @@ class Checkpoint:
     adam: dict[str, dict[str, torch.Tensor]]  # parameter name -> exp_avg, exp_avg_sq, step
     strategy_tensors: dict[str, torch.Tensor]
     graph_tensors: dict[str, torch.Tensor]
+    track_tensors: dict[str, torch.Tensor]
     meta: dict[str, Any]  # the JSON sidecar
     path: Path  # the JSON sidecar
 
@@ -49,6 +51,7 @@ def _tensors_to_save(
     optimizers: dict[str, torch.optim.Optimizer],
     strategy_state: dict[str, Any],
     graph_tensors: dict[str, torch.Tensor],
+    track_tensors: dict[str, torch.Tensor],
 ) -> dict[str, torch.Tensor]:
     tensors = {f"params/{name}": param.detach() for name, param in params.items()}
     for name, optimizer in optimizers.items():
@@ -61,6 +64,8 @@ def _tensors_to_save(
             tensors[f"strategy/{key}"] = value
     for key, value in graph_tensors.items():
         tensors[f"graph/{key}"] = value
+    for key, value in track_tensors.items():
+        tensors[f"tracks/{key}"] = value
     return {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
 
 
@@ -73,6 +78,7 @@ def save_checkpoint(
     meta: dict[str, Any],
     keep: int,
     graph_tensors: dict[str, torch.Tensor] | None = None,
+    track_tensors: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Write the checkpoint for ``step``, point latest.json at it, keep the newest ``keep``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,7 +86,9 @@ def save_checkpoint(
     tensors_path = folder / f"{name}.safetensors"
     with atomic_path(tensors_path, force=True) as temp_path:
         save_file(
-            _tensors_to_save(params, optimizers, strategy_state, graph_tensors or {}),
+            _tensors_to_save(
+                params, optimizers, strategy_state, graph_tensors or {}, track_tensors or {}
+            ),
             str(temp_path),
         )
     sidecar = {
@@ -156,7 +164,7 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
     tensors_path = folder / str(meta.get("tensors"))
     tensors = read_tensors(tensors_path, device, "checkpoint")
 
-    params, strategy_tensors, graph_tensors = {}, {}, {}
+    params, strategy_tensors, graph_tensors, track_tensors = {}, {}, {}, {}
     adam: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in tensors.items():
         group, _, rest = key.partition("/")
@@ -166,6 +174,8 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
             strategy_tensors[rest] = tensor
         elif group == "graph":
             graph_tensors[rest] = tensor
+        elif group == "tracks":
+            track_tensors[rest] = tensor
         elif group == "adam":
             name, _, state_key = rest.rpartition("/")
             # Adam keeps its step counter on the CPU unless it is capturable or fused.
@@ -174,7 +184,9 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
     actual = {name: tuple(tensor.shape) for name, tensor in params.items()}
     if expected != actual:
         raise InputError(tensors_path, "parameters do not match the names and shapes in its .json")
-    return Checkpoint(step, params, adam, strategy_tensors, graph_tensors, meta, json_path)
+    return Checkpoint(
+        step, params, adam, strategy_tensors, graph_tensors, track_tensors, meta, json_path
+    )
 
 
 def restore_adam_states(

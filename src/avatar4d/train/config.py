@@ -68,6 +68,10 @@ class TrainConfig:
     radii) when the train frames carry depth maps (avatar4d grids do); 0 = off. Off in the
     CPU preset: at 64² the blobs are large next to the detail and their blended depth cannot
     match the surface's (demo grid: novel view 31.9 dB off, 31.4 at 0.1, 25.5 at 1.0)."""
+    track_weight: float = 0.0
+    """Weight of the surface-track loss (mean |displacement - tracked displacement| of the
+    Gaussians, in bounds radii) when the dataset has surface tracks (avatar4d grids do);
+    0 = off."""
     random_background: bool = True
     """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
 
@@ -188,6 +192,7 @@ class TrainConfig:
             "motion_smoothness",
             "rigidity_weight",
             "depth_weight",
+            "track_weight",
             "ssim_weight",
             "motion_control_points",
             "motion_nodes",

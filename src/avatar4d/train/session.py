@@ -14,6 +14,7 @@ import torch
 
 from avatar4d.data.dataset import Dataset
 from avatar4d.data.dnerf import load_dataset
+from avatar4d.data.tracks import read_tracks
 from avatar4d.model.deformation import Deformation, default_control_points
 from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
@@ -38,6 +39,7 @@ from avatar4d.train.run_folder import (
     write_run_record,
 )
 from avatar4d.train.time_sampling import TimeSampler
+from avatar4d.train.track_loss import TrackBinding, TrackSupervision
 
 
 @dataclass
@@ -61,6 +63,7 @@ class TrainingSession:
     start_step: int
     init_source: str | None
     graph: NeighbourGraph | None = None  # the rigidity prior's, when it is on
+    tracks: TrackSupervision | None = None  # with track_weight > 0 and a dataset that has them
 
     def rebuild_graph(self) -> None:
         if self.config.rigidity_weight > 0:
@@ -232,4 +235,23 @@ def start_session(
         restore_rng_states(checkpoint.meta["rng"])
     else:
         session.rebuild_graph()
+    if config.track_weight > 0:
+        session.tracks = track_supervision(dataset, time_values, spec, device)
+        if session.tracks is not None:
+            if resume and checkpoint.track_tensors:
+                session.tracks.binding = TrackBinding.from_tensors(checkpoint.track_tensors)
+            else:
+                session.tracks.bind(params["means"].detach())
     return session
+
+
+def track_supervision(
+    dataset: Dataset, time_values: list[float], spec: ModelSpec, device: torch.device
+) -> TrackSupervision | None:
+    """The dataset's surface tracks at the train times; None when it has none."""
+    tracks = read_tracks(dataset)
+    if tracks is None:
+        return None
+    return TrackSupervision.for_train_times(
+        tracks, time_values, spec.anchor_time, spec.scene_radius, device
+    )

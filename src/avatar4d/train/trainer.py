@@ -28,6 +28,7 @@ from avatar4d.train.rigidity import rigidity_loss
 from avatar4d.train.rng import capture_rng_states
 from avatar4d.train.run_folder import TENSORBOARD, checkpoints_folder
 from avatar4d.train.session import TrainingSession, start_session
+from avatar4d.train.track_loss import REBIND_EVERY
 from avatar4d.train.validation import validation_psnr
 
 
@@ -111,6 +112,9 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     if session.graph is not None:
         rigidity = rigidity_loss(session.graph, params["means"], posed, radius)
         loss = loss + config.rigidity_weight * rigidity
+    if session.tracks is not None:
+        track = session.tracks.loss(slot, params["means"], posed.means)
+        loss = loss + config.track_weight * track
     loss.backward()
     for optimizer in session.optimizers.values():
         optimizer.step()
@@ -126,6 +130,10 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     )
     if session.graph is not None and session.strategy.is_refine_step(step):
         session.rebuild_graph()  # the Gaussians were cloned, split or pruned
+    if session.tracks is not None and (
+        session.strategy.is_refine_step(step) or (step + 1) % REBIND_EVERY == 0
+    ):
+        session.tracks.bind(params["means"].detach())
     if step % config.refine_every == 0:
         session.deformation.refresh(params)
     return loss.detach()
@@ -145,6 +153,11 @@ def save_session(session: TrainingSession, run_dir: Path, completed: int) -> Pat
         },
         keep=session.config.keep_checkpoints,
         graph_tensors=session.graph.as_tensors() if session.graph is not None else None,
+        track_tensors=(
+            session.tracks.binding.as_tensors()
+            if session.tracks is not None and session.tracks.binding is not None
+            else None
+        ),
     )
 
 

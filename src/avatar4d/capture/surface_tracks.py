@@ -1,0 +1,116 @@
+"""Surface tracks: where fixed points of the character's surface are at every train time.
+
+Points are drawn once, uniformly by area, as (part, triangle, barycentric) on the posed mesh of
+the first train time, and then evaluated on the mesh posed at each train time, so row t of the
+result is the same material points moved by the clip. Skinning and morphing keep a glTF mesh's
+topology, so a sample names the same surface point at every time. Written next to the images
+(``tracks.safetensors``, docs/dataset_format.md); the trainer can supervise its motion with it.
+Only train times are written: held-out times stay held out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from avatar4d.asset.posed_mesh import PosedMesh
+
+TRACKS_FILE = "tracks.safetensors"
+
+
+@dataclass(frozen=True)
+class SurfaceSamples:
+    """Surface points named by their triangle: every array has one row per point."""
+
+    part: np.ndarray  # (P,) int64 index into PosedMesh.parts
+    triangle: np.ndarray  # (P,) int64 index into that part's triangles
+    barycentric: np.ndarray  # (P, 3) float64 weights of the triangle's corners, summing to 1
+
+    @property
+    def count(self) -> int:
+        return len(self.part)
+
+
+def triangle_areas(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    corners = positions[indices.astype(np.int64)].astype(np.float64)  # (T, 3, 3)
+    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    return 0.5 * np.linalg.norm(cross, axis=1)
+
+
+def sample_surface(mesh: PosedMesh, count: int, seed: int = 0) -> SurfaceSamples:
+    """``count`` points spread uniformly by area over every triangle of ``mesh``."""
+    areas = [triangle_areas(part.positions, part.indices) for part in mesh.parts]
+    flat = np.concatenate(areas) if areas else np.zeros(0)
+    total = float(flat.sum())
+    if count <= 0 or not np.isfinite(total) or total <= 0.0:
+        raise ValueError("the mesh has no surface to sample (no triangle with an area)")
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(flat), size=count, p=flat / total)
+    starts = np.cumsum([0] + [len(a) for a in areas])
+    part = np.searchsorted(starts, picks, side="right") - 1
+    # Uniform on a triangle: fold the unit square's upper half back onto the lower one.
+    u, v = rng.random(count), rng.random(count)
+    folded = u + v > 1.0
+    u, v = np.where(folded, 1.0 - u, u), np.where(folded, 1.0 - v, v)
+    barycentric = np.stack([1.0 - u - v, u, v], axis=1)
+    order = np.argsort(picks, kind="stable")  # grouped by part: cheaper to evaluate
+    return SurfaceSamples(
+        part=part[order].astype(np.int64),
+        triangle=(picks - starts[part])[order].astype(np.int64),
+        barycentric=barycentric[order],
+    )
+
+
+def positions_on(mesh: PosedMesh, samples: SurfaceSamples) -> np.ndarray:
+    """(P, 3) float32 world positions of the sampled points on ``mesh`` (same topology)."""
+    out = np.empty((samples.count, 3), np.float64)
+    for index in np.unique(samples.part):
+        part = mesh.parts[int(index)]
+        rows = samples.part == index
+        corners = part.indices.astype(np.int64)[samples.triangle[rows]]  # (p, 3)
+        points = part.positions.astype(np.float64)[corners]  # (p, 3 corners, 3)
+        out[rows] = np.einsum("pc,pcx->px", samples.barycentric[rows], points)
+    return out.astype(np.float32)
+
+
+def same_topology(first: PosedMesh, other: PosedMesh) -> bool:
+    if len(first.parts) != len(other.parts):
+        return False
+    return all(
+        len(a.positions) == len(b.positions) and np.array_equal(a.indices, b.indices)
+        for a, b in zip(first.parts, other.parts, strict=True)
+    )
+
+
+class TrackRecorder:
+    """Collects the sampled points' positions at each train time while the grid is rendered."""
+
+    def __init__(self, count: int, seed: int = 0) -> None:
+        self.count = count
+        self.seed = seed
+        self.samples: SurfaceSamples | None = None
+        self.first_mesh: PosedMesh | None = None
+        self.rows: dict[float, np.ndarray] = {}
+
+    def record(self, time: float, mesh: PosedMesh) -> None:
+        if self.samples is None or self.first_mesh is None:
+            self.samples = sample_surface(mesh, self.count, self.seed)
+            self.first_mesh = mesh
+        elif not same_topology(self.first_mesh, mesh):
+            raise ValueError(f"the mesh changed its triangles at time {time:g}: cannot track it")
+        self.rows[float(time)] = positions_on(mesh, self.samples)
+
+    def write(self, path: Path) -> None:
+        """Write ``times`` (T,) float64 and ``positions`` (T, P, 3) float32, times ascending."""
+        from safetensors.numpy import save_file
+
+        times = sorted(self.rows)
+        save_file(
+            {
+                "times": np.asarray(times, dtype=np.float64),
+                "positions": np.ascontiguousarray(np.stack([self.rows[t] for t in times])),
+            },
+            str(path),
+        )

@@ -1,0 +1,105 @@
+"""Read a dataset's surface tracks (``scene.json`` "tracks", written by ``avatar4d grid``).
+
+The file is safetensors: ``times`` (T,) float64 normalised times and ``positions`` (T, P, 3)
+float32 world positions of P surface points at each time (docs/dataset_format.md). Shapes are
+checked from the header before any tensor is read, so an absurd file is refused before
+allocation; every problem is one InputError naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from avatar4d.data.dataset import Dataset
+from avatar4d.errors import InputError
+
+MAX_TRACK_POINTS = 1_000_000
+MAX_TRACK_TIMES = 10_000
+MAX_TRACK_VALUES = 200_000_000  # T x P x 3 floats: 800 MB
+
+
+@dataclass(frozen=True)
+class SurfaceTracks:
+    path: Path
+    times: np.ndarray  # (T,) float64, ascending
+    positions: np.ndarray  # (T, P, 3) float32
+
+    @property
+    def point_count(self) -> int:
+        return self.positions.shape[1]
+
+    def row_of(self, time: float, tolerance: float = 1e-6) -> int | None:
+        """Index of the row at ``time``, or None when no row is that close to it."""
+        nearest = int(np.argmin(np.abs(self.times - time)))
+        return nearest if abs(float(self.times[nearest]) - time) <= tolerance else None
+
+
+def tracks_path(dataset: Dataset) -> Path | None:
+    """The tracks file ``scene.json`` names, inside the dataset folder; None when it names none."""
+    scene = dataset.scene or {}
+    entry = scene.get("tracks")
+    if entry is None:
+        return None
+    scene_json = dataset.root / "scene.json"
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+        raise InputError(scene_json, '"tracks" must be an object with a "file" name')
+    root = dataset.root.resolve()
+    path = (root / entry["file"]).resolve()
+    if not path.is_relative_to(root):
+        raise InputError(scene_json, f'"tracks" file {entry["file"]!r} leaves the dataset folder')
+    return path
+
+
+def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
+    """The dataset's surface tracks, checked; None when ``scene.json`` names none."""
+    path = tracks_path(dataset)
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(path, "not found (scene.json names it as the surface tracks)")
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as file:
+            names = set(file.keys())
+            if names != {"times", "positions"}:
+                raise InputError(path, f"expected tensors times and positions, got {sorted(names)}")
+            _check_shapes(
+                path, file.get_slice("times").get_shape(), file.get_slice("positions").get_shape()
+            )
+            times = file.get_tensor("times")
+            positions = file.get_tensor("positions")
+    except InputError:
+        raise
+    except Exception as error:  # safetensors raises its own error types for damaged files
+        raise InputError(path, f"unreadable surface tracks ({error})") from None
+    times = np.asarray(times, dtype=np.float64)
+    positions = np.asarray(positions, dtype=np.float32)
+    if not (np.isfinite(times).all() and np.isfinite(positions).all()):
+        raise InputError(path, "times or positions are not all finite")
+    if len(times) > 1 and not (np.diff(times) > 0).all():
+        raise InputError(path, "times must be strictly ascending")
+    return SurfaceTracks(path=path, times=times, positions=positions)
+
+
+def _check_shapes(path: Path, times_shape: list[int], positions_shape: list[int]) -> None:
+    if len(times_shape) != 1 or len(positions_shape) != 3 or positions_shape[2] != 3:
+        raise InputError(
+            path,
+            f"expected times (T,) and positions (T, P, 3), got {times_shape} and {positions_shape}",
+        )
+    count, points = positions_shape[0], positions_shape[1]
+    if times_shape[0] != count:
+        raise InputError(path, f"{times_shape[0]} times but positions for {count}")
+    if not 1 <= count <= MAX_TRACK_TIMES:
+        raise InputError(path, f"{count} times; expected 1 to {MAX_TRACK_TIMES:,}")
+    if not 1 <= points <= MAX_TRACK_POINTS:
+        raise InputError(path, f"{points} points; expected 1 to {MAX_TRACK_POINTS:,}")
+    if math.prod(positions_shape) > MAX_TRACK_VALUES:
+        raise InputError(
+            path, f"{count} x {points} positions; refusing more than {MAX_TRACK_VALUES:,} values"
+        )

@@ -1,0 +1,266 @@
+"""Surface tracks: sampled by the grid writer, read back with checks, used by the trainer."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.numpy import save_file
+from test_grid_writer import TINY, read_json, write_tiny
+from test_train_end_to_end import TINY as TINY_TRAINING
+from test_train_synthetic import write_moving_blobs_dataset
+
+from avatar4d.asset.posed_mesh import Material, PosedMesh, PosedPart
+from avatar4d.capture.surface_tracks import (
+    TrackRecorder,
+    positions_on,
+    sample_surface,
+    triangle_areas,
+)
+from avatar4d.data import tracks as tracks_module
+from avatar4d.data.dnerf import load_dataset
+from avatar4d.data.tracks import read_tracks
+from avatar4d.errors import InputError
+from avatar4d.model.trained import load_trained_model
+from avatar4d.train.track_loss import MAX_BIND_DISTANCE, TrackSupervision
+from avatar4d.train.trainer import train
+
+
+def part(positions, indices) -> PosedPart:
+    positions = np.asarray(positions, np.float32)
+    return PosedPart(
+        positions=positions,
+        normals=np.tile(np.float32([0, 0, 1]), (len(positions), 1)),
+        uvs=None,
+        colors=None,
+        indices=np.asarray(indices, np.uint32),
+        material=Material(base_color_factor=np.float32([1, 1, 1, 1])),
+    )
+
+
+def two_triangles() -> PosedMesh:
+    """Part 0: one triangle of area 0.5; part 1: one of area 1.5 (three times as large)."""
+    small = part([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 1, 2]])
+    large = part([[0, 0, 1], [3, 0, 1], [0, 1, 1]], [[0, 1, 2]])
+    return PosedMesh([small, large])
+
+
+def test_points_are_spread_by_area_and_lie_on_their_triangle():
+    mesh = two_triangles()
+    samples = sample_surface(mesh, 40_000, seed=3)
+    assert samples.count == 40_000
+    assert abs((samples.part == 1).mean() - 0.75) < 0.01
+    assert (samples.barycentric >= 0).all()
+    np.testing.assert_allclose(samples.barycentric.sum(axis=1), 1.0, atol=1e-12)
+    points = positions_on(mesh, samples)
+    on_large = points[samples.part == 1]
+    assert np.allclose(on_large[:, 2], 1.0)
+    assert (on_large[:, 0] + 3 * on_large[:, 1] <= 3 + 1e-5).all()  # inside the triangle
+    # Uniform on the triangle: its centroid is the mean of the points.
+    np.testing.assert_allclose(on_large[:, :2].mean(axis=0), [1.0, 1 / 3], atol=0.02)
+    np.testing.assert_allclose(triangle_areas(mesh.parts[1].positions, mesh.parts[1].indices), 1.5)
+
+
+def test_points_move_with_the_mesh():
+    mesh = two_triangles()
+    samples = sample_surface(mesh, 500, seed=0)
+    turn = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]], np.float32)  # 90 deg about z
+    moved = PosedMesh(
+        [dataclasses.replace(p, positions=p.positions @ turn.T + [0.5, 0, -2]) for p in mesh.parts]
+    )
+    expected = positions_on(mesh, samples) @ turn.T + [0.5, 0, -2]
+    np.testing.assert_allclose(positions_on(moved, samples), expected, atol=1e-5)
+
+
+def test_a_mesh_without_area_or_a_changed_topology_is_refused():
+    flat = PosedMesh([part([[0, 0, 0], [1, 0, 0], [2, 0, 0]], [[0, 1, 2]])])
+    with pytest.raises(ValueError, match="no surface"):
+        sample_surface(flat, 10)
+    recorder = TrackRecorder(10)
+    recorder.record(0.0, two_triangles())
+    with pytest.raises(ValueError, match="changed its triangles at time 0.5"):
+        recorder.record(0.5, PosedMesh(two_triangles().parts[:1]))
+
+
+def test_the_grid_writes_tracks_at_the_train_times_only(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    summary = write_tiny(fake_asset, out, settings=dataclasses.replace(TINY, track_points=300))
+    assert summary.track_points == 300
+    scene = read_json(out / "scene.json")
+    assert scene["tracks"] == {"file": "tracks.safetensors", "points": 300, "times": 2}
+    tracks = read_tracks(load_dataset(out))
+    assert tracks is not None and tracks.point_count == 300
+    np.testing.assert_array_equal(tracks.times, [0.0, 0.5])  # not the novel time 0.25
+    # The quad slides 0.25 per second over its right-hand corners: at t = 0.5 (1 s) every
+    # point moved along +x by between 0 and 0.25, and not at all along y or z.
+    moved = tracks.positions[1] - tracks.positions[0]
+    assert np.allclose(moved[:, 1:], 0.0, atol=1e-6)
+    assert (moved[:, 0] >= -1e-6).all() and (moved[:, 0] <= 0.25 + 1e-6).all()
+    assert moved[:, 0].mean() > 0.05
+
+
+def test_no_tracks_when_asked_for_none(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    write_tiny(fake_asset, out, settings=dataclasses.replace(TINY, track_points=0))
+    assert "tracks" not in read_json(out / "scene.json")
+    assert not (out / "tracks.safetensors").exists()
+    assert read_tracks(load_dataset(out)) is None
+
+
+@pytest.fixture()
+def fake_asset(tmp_path: Path):
+    from test_grid_writer import SlidingQuadAsset
+
+    source = tmp_path / "sliding.glb"
+    source.write_bytes(b"not read by the fake")
+    return SlidingQuadAsset(path=source)
+
+
+@pytest.fixture(scope="module")
+def tracked_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tracked") / "data"
+    return write_moving_blobs_dataset(root, with_tracks=True)
+
+
+def rewrite_tracks(root: Path, tensors: dict | None = None, entry: object = None) -> Path:
+    if tensors is not None:
+        save_file(tensors, str(root / "tracks.safetensors"))
+    scene = json.loads((root / "scene.json").read_text())
+    if entry is not None:
+        scene["tracks"] = entry
+    (root / "scene.json").write_text(json.dumps(scene))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("tensors", "entry", "message"),
+    [
+        (None, {"file": "missing.safetensors"}, "missing.safetensors: not found"),
+        (None, {"file": "../outside.safetensors"}, "leaves the dataset folder"),
+        (None, ["tracks.safetensors"], 'must be an object with a "file"'),
+        ({"times": np.zeros(2)}, None, "expected tensors times and positions"),
+        (
+            {"times": np.arange(3.0), "positions": np.zeros((2, 5, 3), np.float32)},
+            None,
+            "3 times but positions for 2",
+        ),
+        (
+            {"times": np.arange(2.0), "positions": np.zeros((2, 5, 2), np.float32)},
+            None,
+            r"positions \(T, P, 3\)",
+        ),
+        (
+            {"times": np.arange(2.0), "positions": np.full((2, 5, 3), np.nan, np.float32)},
+            None,
+            "not all finite",
+        ),
+        (
+            {"times": np.array([0.5, 0.0]), "positions": np.zeros((2, 5, 3), np.float32)},
+            None,
+            "strictly ascending",
+        ),
+    ],
+    ids=["missing", "escapes", "not-an-object", "names", "counts", "shape", "nan", "order"],
+)
+def test_bad_tracks_are_one_clear_error(tmp_path, tensors, entry, message):
+    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
+    rewrite_tracks(root, tensors, entry)
+    with pytest.raises(InputError, match=message):
+        read_tracks(load_dataset(root))
+
+
+def test_absurd_or_damaged_tracks_are_refused(tmp_path, monkeypatch):
+    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
+    monkeypatch.setattr(tracks_module, "MAX_TRACK_POINTS", 10)
+    with pytest.raises(InputError, match="12000 points; expected 1 to 10"):
+        read_tracks(load_dataset(root))
+    (root / "tracks.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")
+    with pytest.raises(InputError, match="unreadable surface tracks"):
+        read_tracks(load_dataset(root))
+
+
+def supervision(positions: np.ndarray, anchor_time: float = 0.0) -> TrackSupervision:
+    times = np.arange(len(positions)) / len(positions)
+    tracks = tracks_module.SurfaceTracks(Path("t.safetensors"), times, positions)
+    return TrackSupervision.for_train_times(
+        tracks, times.tolist(), anchor_time, 1.0, torch.device("cpu")
+    )
+
+
+def test_the_loss_pulls_each_gaussian_along_its_nearest_track():
+    start = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], np.float32)
+    shift = np.array([0.1, -0.2, 0.3], np.float32)
+    positions = np.stack([start, start + shift])
+    tracked = supervision(positions)
+    canonical = torch.tensor(
+        [[0.0, 0.0, 0.01], [1.0, 0.0, 0.0], [5.0, 5.0, 5.0]]  # the last: far from every point
+    )
+    tracked.bind(canonical)
+    binding = tracked.binding
+    assert binding.bound.tolist() == [1.0, 1.0, 0.0]
+    assert int(binding.index[1, binding.weights[1].argmax()]) == 1  # its own track point
+    torch.testing.assert_close(binding.weights.sum(dim=1), torch.tensor([1.0, 1.0, 0.0]))
+    following = canonical + torch.from_numpy(shift)
+    following[2] = torch.tensor([9.0, 9.0, 9.0])  # unbound: its motion is not supervised
+    assert float(tracked.loss(1, canonical, following)) == pytest.approx(0.0, abs=1e-6)
+    assert float(tracked.loss(0, canonical, canonical)) == pytest.approx(0.0, abs=1e-6)
+    standing = canonical.clone().requires_grad_(True)
+    loss = tracked.loss(1, canonical, standing)
+    assert float(loss.detach()) == pytest.approx(0.6, abs=1e-5)  # |0.1| + |-0.2| + |0.3|
+    loss.backward()
+    assert torch.all(-standing.grad[:2].sign() == torch.from_numpy(np.sign(shift)))
+    assert torch.all(standing.grad[2] == 0)
+    assert MAX_BIND_DISTANCE < 1.0  # the far Gaussian is beyond it
+
+
+def test_the_binding_follows_densification():
+    positions = np.zeros((2, 4, 3), np.float32)
+    tracked = supervision(positions)
+    tracked.bind(torch.zeros(3, 3))
+    assert tracked.loss(0, torch.zeros(5, 3), torch.zeros(5, 3)).shape == ()
+    assert len(tracked.binding.bound) == 5  # rebound for the new count
+
+
+def test_a_train_time_without_tracks_is_named(tmp_path):
+    tracks = tracks_module.SurfaceTracks(
+        tmp_path / "tracks.safetensors", np.array([0.0, 0.5]), np.zeros((2, 3, 3), np.float32)
+    )
+    with pytest.raises(InputError, match=r"tracks.safetensors: no positions for train time 0.25"):
+        TrackSupervision.for_train_times(tracks, [0.0, 0.25], 0.0, 1.0, torch.device("cpu"))
+
+
+def motion_error(run: Path) -> float:
+    """Mean distance, over the Gaussians near a blob and the train times, between where the
+    model moves each Gaussian and where its blob takes it (the blobs move rigidly)."""
+    from test_train_synthetic import BLOB_COLORS, TIMES, blob_centre
+
+    model = load_trained_model(run, device="cpu")
+    anchor = model.spec.anchor_time
+    centres = torch.stack([blob_centre(k, anchor) for k in range(len(BLOB_COLORS))])
+    canonical = model.gaussians_at(anchor)["means"]
+    distance, blob = torch.cdist(canonical, centres).min(dim=1)
+    near = distance < 0.3
+    errors = []
+    for i in range(TIMES):
+        t = i / TIMES
+        shift = torch.stack([blob_centre(k, t) for k in range(len(BLOB_COLORS))]) - centres
+        learned = model.gaussians_at(t)["means"] - canonical
+        errors.append(float((learned - shift[blob]).norm(dim=-1)[near].mean()))
+    return float(np.mean(errors))
+
+
+def test_training_with_tracks_learns_the_true_motion_better(tracked_root, tmp_path):
+    # Six control points: four cannot follow the blobs' twice-a-loop vertical bob.
+    config = dataclasses.replace(
+        TINY_TRAINING, val_every=0, checkpoint_every=0, motion_control_points=6
+    )
+    tracked = dataclasses.replace(config, track_weight=10.0)
+    train(tracked_root, tmp_path / "images_only", config, quiet=True)
+    train(tracked_root, tmp_path / "tracked", tracked, quiet=True)
+    without = motion_error(tmp_path / "images_only")
+    with_tracks = motion_error(tmp_path / "tracked")
+    assert with_tracks < 0.5 * without, (with_tracks, without)
