@@ -103,3 +103,40 @@ def test_pinned_copies_and_camera_inverse_agree() -> None:
     torch.testing.assert_close(
         opengl_c2w_to_opencv_w2c(c2w.to(CUDA)).cpu(), opengl_c2w_to_opencv_w2c(c2w)
     )
+
+
+def test_track_binding_and_loss_agree() -> None:
+    """cdist/topk binding in blocks and the track loss with its gradient, CPU against CUDA."""
+    from pathlib import Path
+
+    from avatar4d.data.tracks import SurfaceTracks
+    from avatar4d.train.track_loss import CHUNK, TrackSupervision
+
+    generator = torch.Generator().manual_seed(4)
+    anchor = torch.rand(3000, 3, generator=generator)
+    positions = torch.stack([anchor, anchor + 0.05 * torch.randn(3000, 3, generator=generator)])
+    tracks = SurfaceTracks(
+        Path("t.safetensors"), torch.tensor([0.0, 0.5]).double().numpy(), positions.numpy()
+    )
+    canonical = torch.rand(CHUNK + 500, 3, generator=generator)  # more than one block
+    posed = canonical + 0.01 * torch.randn(canonical.shape, generator=generator)
+    results = []
+    for device in (torch.device("cpu"), CUDA):
+        supervision = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, device)
+        supervision.bind(canonical.to(device))
+        moved = posed.to(device).clone().requires_grad_()
+        loss = supervision.loss(1, canonical.to(device), moved)
+        loss.backward()
+        binding = supervision.binding
+        results.append(
+            (binding.index.cpu(), binding.weights.cpu(), loss.detach().cpu(), moved.grad.cpu())
+        )
+    (index_cpu, weights_cpu, loss_cpu, grad_cpu), (index_gpu, weights_gpu, loss_gpu, grad_gpu) = (
+        results
+    )
+    # Ties at equal distance may order differently: compare where the nearest point agrees.
+    same = (index_cpu[:, 0] == index_gpu[:, 0]).float().mean()
+    assert same > 0.999
+    torch.testing.assert_close(weights_cpu.sum(1), weights_gpu.sum(1))
+    torch.testing.assert_close(loss_cpu, loss_gpu, atol=1e-6, rtol=1e-4)
+    torch.testing.assert_close(grad_cpu, grad_gpu, atol=1e-8, rtol=1e-3)
