@@ -78,7 +78,7 @@ def test_points_move_with_the_mesh():
 
 def test_a_mesh_without_area_or_a_changed_topology_is_refused():
     flat = PosedMesh([part([[0, 0, 0], [1, 0, 0], [2, 0, 0]], [[0, 1, 2]])])
-    with pytest.raises(ValueError, match="no surface"):
+    with pytest.raises(ValueError, match="no visible surface"):
         sample_surface(flat, 10)
     recorder = TrackRecorder(10)
     recorder.record(0.0, two_triangles())
@@ -217,19 +217,44 @@ def test_the_loss_pulls_each_gaussian_along_its_nearest_track():
     assert MAX_BIND_DISTANCE < 1.0  # the far Gaussian is beyond it
 
 
-def test_the_binding_follows_densification():
+def test_a_stale_binding_is_refused_and_a_saved_one_checked():
     positions = np.zeros((2, 4, 3), np.float32)
     tracked = supervision(positions)
     tracked.bind(torch.zeros(3, 3))
-    assert tracked.loss(0, torch.zeros(5, 3), torch.zeros(5, 3)).shape == ()
-    assert len(tracked.binding.bound) == 5  # rebound for the new count
+    with pytest.raises(RuntimeError, match="stale"):  # densification changed the count
+        tracked.loss(0, torch.zeros(5, 3), torch.zeros(5, 3))
+    saved = tracked.binding.as_tensors()
+    other = supervision(positions)
+    assert other.restore(saved, 3) and torch.equal(other.binding.index, saved["index"])
+    assert not supervision(positions).restore(saved, 4)  # another number of Gaussians
+    assert not supervision(positions).restore({}, 3)  # a checkpoint without one
+    wrong = dict(saved, index=torch.full_like(saved["index"], 4))  # no point 4 in these tracks
+    assert not supervision(positions).restore(wrong, 3)
+
+
+def test_nearest_points_match_the_brute_force_search_far_from_the_origin():
+    from avatar4d.model.nearest import nearest_k
+
+    generator = torch.Generator().manual_seed(5)
+    points = 100.0 + 0.5 * torch.rand(3000, 3, generator=generator)
+    queries = 100.0 + 0.5 * torch.rand(700, 3, generator=generator)
+    distances, indices = nearest_k(queries, points, 4, block_bytes=4 * 3000 * 64)  # 11 blocks
+    exact = (queries.double()[:, None] - points.double()[None]).norm(dim=-1)
+    expected = exact.topk(4, largest=False)
+    assert torch.equal(indices, expected.indices)
+    torch.testing.assert_close(distances.double(), expected.values, atol=1e-5, rtol=0)
+    assert nearest_k(queries[:0], points, 4)[1].shape == (0, 4)
 
 
 def test_a_train_time_without_tracks_is_named(tmp_path):
     tracks = tracks_module.SurfaceTracks(
         tmp_path / "tracks.safetensors", np.array([0.0, 0.5]), np.zeros((2, 3, 3), np.float32)
     )
-    with pytest.raises(InputError, match=r"tracks.safetensors: no positions for train time 0.25"):
+    with pytest.raises(
+        InputError,
+        match=r"tracks.safetensors: no positions for train time 0.25 "
+        r"\(train with --track-weight 0",
+    ):
         TrackSupervision.for_train_times(tracks, [0.0, 0.25], 0.0, 1.0, torch.device("cpu"))
 
 
@@ -264,3 +289,67 @@ def test_training_with_tracks_learns_the_true_motion_better(tracked_root, tmp_pa
     without = motion_error(tmp_path / "images_only")
     with_tracks = motion_error(tmp_path / "tracked")
     assert with_tracks < 0.5 * without, (with_tracks, without)
+
+
+def test_tracks_missing_a_train_time_stop_training_before_the_run_folder(tmp_path, capsys):
+    from avatar4d.commands.check import CheckCommand
+
+    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
+    tensors = {"times": np.array([0.0, 0.5]), "positions": np.zeros((2, 5, 3), np.float32)}
+    rewrite_tracks(root, tensors)
+    config = dataclasses.replace(TINY_TRAINING, track_weight=0.1)
+    with pytest.raises(
+        InputError, match=r"no positions for train time 0.166667, 0.333333, 0.666667, 0.833333 "
+    ):
+        train(root, tmp_path / "run", config, quiet=True)
+    assert not (tmp_path / "run").exists()  # nothing to clean up before trying again
+    with pytest.raises(InputError, match="--track-weight 0"):
+        CheckCommand(dir=root).run()
+    result = train(
+        root, tmp_path / "run", dataclasses.replace(config, track_weight=0.0, steps=2), quiet=True
+    )
+    assert result.tracks is None
+
+
+def test_the_train_summary_says_how_the_tracks_were_used(tracked_root, tmp_path):
+    from avatar4d.commands.train import summary
+
+    config = dataclasses.replace(TINY_TRAINING, steps=4, val_every=0, track_weight=0.1)
+    result = train(tracked_root, tmp_path / "run", config, quiet=True)
+    assert result.tracks is not None
+    assert result.tracks.startswith("12,000 points, weight 0.1; ")
+    assert "of the Gaussians bound to them" in result.tracks
+    assert f"surface tracks: {result.tracks}" in summary(result).splitlines()
+
+
+def test_more_track_values_than_a_file_may_hold_are_refused_before_rendering():
+    too_many = dataclasses.replace(TINY, train_times=10_000, novel_times=1, track_points=10_000)
+    with pytest.raises(InputError, match="more than a tracks file may hold"):
+        too_many.validate()
+    dataclasses.replace(too_many, track_points=0).validate()  # without tracks: fine
+
+
+def test_transparent_parts_get_no_points_and_mirrored_winding_is_the_same_surface():
+    hidden = dataclasses.replace(
+        two_triangles().parts[1],
+        material=Material(base_color_factor=np.float32([1, 1, 1, 0]), alpha_mode="BLEND"),
+    )
+    mesh = PosedMesh([two_triangles().parts[0], hidden])
+    assert (sample_surface(mesh, 500).part == 0).all()
+    recorder = TrackRecorder(50)
+    recorder.record(0.0, two_triangles())
+    flipped = PosedMesh(
+        [dataclasses.replace(p, indices=p.indices[:, [0, 2, 1]]) for p in two_triangles().parts]
+    )
+    recorder.record(0.5, flipped)  # not a topology change
+    assert sorted(recorder.rows) == [0.0, 0.5]
+
+
+def test_integer_tracks_or_a_nul_in_the_name_are_one_clear_error(tmp_path):
+    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
+    rewrite_tracks(root, {"times": np.arange(2.0), "positions": np.zeros((2, 5, 3), np.int32)})
+    with pytest.raises(InputError, match="positions must be floating point, got I32"):
+        read_tracks(load_dataset(root))
+    rewrite_tracks(root, entry={"file": "a\x00b"})
+    with pytest.raises(InputError, match="scene.json"):
+        read_tracks(load_dataset(root))

@@ -109,3 +109,17 @@ def test_node_and_per_gaussian_motion_have_their_own_learning_rates():
     rates = base_learning_rates(config, scene_radius=2.0)
     assert rates["motion_means"] == pytest.approx(0.002)
     assert rates["node_motion_means"] == pytest.approx(0.008)
+
+
+def test_non_finite_weights_are_refused_and_old_runs_trained_without_tracks():
+    import math as _math
+
+    from avatar4d.train.config import config_from_dict, config_to_dict
+
+    with pytest.raises(InputError, match="--track-weight: must be a finite number"):
+        TrainConfig(track_weight=_math.nan).validate()
+    with pytest.raises(InputError, match="--depth-weight: must be a finite number"):
+        TrainConfig(depth_weight=_math.inf).validate()
+    saved = config_to_dict(TrainConfig())
+    del saved["track_weight"]  # a config.yml written before the surface tracks
+    assert config_from_dict(saved, "config.yml").track_weight == 0.0

@@ -110,7 +110,7 @@ def test_track_binding_and_loss_agree() -> None:
     from pathlib import Path
 
     from avatar4d.data.tracks import SurfaceTracks
-    from avatar4d.train.track_loss import CHUNK, TrackSupervision
+    from avatar4d.train.track_loss import TrackSupervision
 
     generator = torch.Generator().manual_seed(4)
     anchor = torch.rand(3000, 3, generator=generator)
@@ -118,7 +118,7 @@ def test_track_binding_and_loss_agree() -> None:
     tracks = SurfaceTracks(
         Path("t.safetensors"), torch.tensor([0.0, 0.5]).double().numpy(), positions.numpy()
     )
-    canonical = torch.rand(CHUNK + 500, 3, generator=generator)  # more than one block
+    canonical = torch.rand(25_000, 3, generator=generator)  # more than one block of distances
     posed = canonical + 0.01 * torch.randn(canonical.shape, generator=generator)
     results = []
     for device in (torch.device("cpu"), CUDA):

@@ -196,7 +196,9 @@ def _render_images(
                     try:
                         tracks.record(plan.time_of(time_index), mesh)
                     except ValueError as error:  # no surface, or the topology changed
-                        raise InputError(asset.path, f"surface tracks: {error}") from None
+                        raise InputError(
+                            asset.path, f"surface tracks: {error} (--track-points 0 writes none)"
+                        ) from None
                 for frame in frames:
                     if frame.depth_file_path is None:
                         rgba, depth = renderer.render(mesh, frame.camera), None

@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from avatar4d.data.track_limits import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
 from avatar4d.errors import InputError
 
 MAX_ABS_ELEVATION_DEG = 89.0  # at +-90 deg the look-at frame with +Y up is undefined
 MIN_FOV_DEG, MAX_FOV_DEG = 1.0, 170.0
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 8, 8192
-MAX_TRACK_POINTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,16 @@ class RigSettings:
             raise InputError(
                 "track_points",
                 f"{self.track_points} is outside [0, {MAX_TRACK_POINTS:,}] (0 writes no tracks)",
+            )
+        if self.track_points > 0 and (
+            self.train_times > MAX_TRACK_TIMES
+            or self.train_times * self.track_points * 3 > MAX_TRACK_VALUES
+        ):
+            raise InputError(
+                "track_points",
+                f"{self.track_points:,} points at {self.train_times:,} train times is more than "
+                f"a tracks file may hold ({MAX_TRACK_TIMES:,} times, {MAX_TRACK_VALUES:,} "
+                "values); use fewer points, or 0 for none",
             )
         for name in ("width", "height"):
             size = getattr(self, name)

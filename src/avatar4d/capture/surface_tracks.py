@@ -41,11 +41,14 @@ def triangle_areas(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 def sample_surface(mesh: PosedMesh, count: int, seed: int = 0) -> SurfaceSamples:
     """``count`` points spread uniformly by area over every triangle of ``mesh``."""
-    areas = [triangle_areas(part.positions, part.indices) for part in mesh.parts]
+    areas = [
+        triangle_areas(part.positions, part.indices) * (part.material.base_color_factor[3] > 0)
+        for part in mesh.parts
+    ]  # fully transparent parts are never seen: no points there
     flat = np.concatenate(areas) if areas else np.zeros(0)
     total = float(flat.sum())
     if count <= 0 or not np.isfinite(total) or total <= 0.0:
-        raise ValueError("the mesh has no surface to sample (no triangle with an area)")
+        raise ValueError("the mesh has no visible surface to sample (no triangle with an area)")
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(flat), size=count, p=flat / total)
     starts = np.cumsum([0] + [len(a) for a in areas])
@@ -78,8 +81,10 @@ def positions_on(mesh: PosedMesh, samples: SurfaceSamples) -> np.ndarray:
 def same_topology(first: PosedMesh, other: PosedMesh) -> bool:
     if len(first.parts) != len(other.parts):
         return False
+    # Corners compared as sets: a mirrored node's triangles are wound the other way round.
     return all(
-        len(a.positions) == len(b.positions) and np.array_equal(a.indices, b.indices)
+        len(a.positions) == len(b.positions)
+        and np.array_equal(np.sort(a.indices, axis=1), np.sort(b.indices, axis=1))
         for a, b in zip(first.parts, other.parts, strict=True)
     )
 

@@ -92,7 +92,7 @@ class CheckCommand:
         from avatar4d.data.coverage_figure import write_coverage_figure
         from avatar4d.data.coverage_summary import summary_lines
         from avatar4d.data.dnerf import load_dataset
-        from avatar4d.data.tracks import read_tracks
+        from avatar4d.data.tracks import check_covers, read_tracks
         from avatar4d.output.atomic import write_text_atomic
 
         figure_path, json_path = self.output_paths()
@@ -106,6 +106,8 @@ class CheckCommand:
         else:
             dataset = load_dataset(self.dir)
         tracks = read_tracks(dataset)  # a damaged tracks file is an error, like an image
+        if tracks is not None:
+            check_covers(tracks, sorted({f.time for f in dataset.train if f.time is not None}))
         report = analyse_coverage(dataset, _check_images(dataset, progress_console))
 
         def line(label: str, text: str) -> None:

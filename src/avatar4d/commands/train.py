@@ -116,4 +116,6 @@ def summary(result: TrainResult) -> str:
     ]
     if result.init_source is not None:
         lines.insert(1, f"initialised from: {result.init_source}")
+    if result.tracks is not None:
+        lines.insert(-1, f"surface tracks: {result.tracks}")
     return "\n".join(lines)

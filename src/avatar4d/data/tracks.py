@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d.data.dataset import Dataset
+from avatar4d.data.track_limits import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
 from avatar4d.errors import InputError
 
-MAX_TRACK_POINTS = 1_000_000
-MAX_TRACK_TIMES = 10_000
-MAX_TRACK_VALUES = 200_000_000  # T x P x 3 floats: 800 MB
+FLOAT_DTYPES = ("F32", "F64", "F16")
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,11 @@ def tracks_path(dataset: Dataset) -> Path | None:
     scene_json = dataset.root / "scene.json"
     if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
         raise InputError(scene_json, '"tracks" must be an object with a "file" name')
-    root = dataset.root.resolve()
-    path = (root / entry["file"]).resolve()
+    try:
+        root = dataset.root.resolve()
+        path = (root / entry["file"]).resolve()
+    except (OSError, RuntimeError, ValueError) as error:  # NUL byte, symlink loop, ...
+        raise InputError(scene_json, f'"tracks" file {entry["file"]!r}: {error}') from None
     if not path.is_relative_to(root):
         raise InputError(scene_json, f'"tracks" file {entry["file"]!r} leaves the dataset folder')
     return path
@@ -71,6 +73,10 @@ def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
             _check_shapes(
                 path, file.get_slice("times").get_shape(), file.get_slice("positions").get_shape()
             )
+            for name in ("times", "positions"):
+                dtype = file.get_slice(name).get_dtype()
+                if dtype not in FLOAT_DTYPES:
+                    raise InputError(path, f"{name} must be floating point, got {dtype}")
             times = file.get_tensor("times")
             positions = file.get_tensor("positions")
     except InputError:
@@ -84,6 +90,24 @@ def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
     if len(times) > 1 and not (np.diff(times) > 0).all():
         raise InputError(path, "times must be strictly ascending")
     return SurfaceTracks(path=path, times=times, positions=positions)
+
+
+def missing_train_times(tracks: SurfaceTracks, train_times: list[float]) -> list[float]:
+    """The train times that ``tracks`` has no row for."""
+    return [time for time in train_times if tracks.row_of(time) is None]
+
+
+def check_covers(tracks: SurfaceTracks, train_times: list[float]) -> None:
+    """InputError naming the file when a train time has no row (the trainer needs every one)."""
+    missing = missing_train_times(tracks, train_times)
+    if missing:
+        listed = ", ".join(f"{time:g}" for time in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise InputError(
+            tracks.path,
+            f"no positions for train time {listed}{more} (train with --track-weight 0 to "
+            "ignore the tracks)",
+        )
 
 
 def _check_shapes(path: Path, times_shape: list[int], positions_shape: list[int]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -208,6 +209,9 @@ class TrainConfig:
             if getattr(self, name) < 0:
                 raise InputError(_option(name), f"must not be negative, got {getattr(self, name)}")
         for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InputError(_option(field.name), f"must be a finite number, got {value}")
             if field.name.startswith("lr_") and not getattr(self, field.name) > 0:
                 raise InputError(_option(field.name), "learning rates must be positive")
         if not 0.0 < self.init_opacity < 1.0:
@@ -239,6 +243,9 @@ RETIRED_SETTINGS = ("init_from_depth",)
 # Settings added later whose value, in a config.yml written before them, was another's: the
 # nodes' motion learning rate was the per-Gaussian one until it had its own.
 INHERITED_SETTINGS = {"lr_node_motion_means": "lr_motion_means"}
+# Settings added later whose absence from a config.yml means a value other than the default:
+# runs from before the surface tracks trained without them.
+ABSENT_MEANS = {"track_weight": 0.0}
 
 
 def config_to_dict(config: TrainConfig) -> dict:
@@ -253,6 +260,8 @@ def config_from_dict(values: object, where: str | Path) -> TrainConfig:
     for name, source in INHERITED_SETTINGS.items():
         if name not in values and source in values:
             values[name] = values[source]
+    for name, value in ABSENT_MEANS.items():
+        values.setdefault(name, value)
     fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - set(fields))
     if unknown:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from avatar4d.model.deformation import GaussiansAtTime
+from avatar4d.model.nearest import nearest_k
 from avatar4d.model.quaternions import quat_to_rotation
 
 NORM_EPS = 1e-9  # keeps the gradient of a norm finite where the motion is still exactly rigid
@@ -36,9 +37,7 @@ class NeighbourGraph:
 
 
 @torch.no_grad()
-def build_neighbour_graph(
-    means: torch.Tensor, neighbours: int, max_anchors: int, chunk: int = 2048
-) -> NeighbourGraph:
+def build_neighbour_graph(means: torch.Tensor, neighbours: int, max_anchors: int) -> NeighbourGraph:
     """k nearest neighbours of up to ``max_anchors`` random Gaussians (global torch RNG)."""
     count = len(means)
     k = min(neighbours, count - 1)
@@ -46,16 +45,11 @@ def build_neighbour_graph(
         anchors = torch.randperm(count)[:max_anchors].to(means.device)
     else:
         anchors = torch.arange(count, device=means.device)
-    found, distances = [], []
-    for start in range(0, len(anchors), chunk):
-        block = torch.cdist(means[anchors[start : start + chunk]], means)
-        nearest = block.topk(k + 1, largest=False)
-        found.append(nearest.indices[:, 1:])  # the first is the anchor itself
-        distances.append(nearest.values[:, 1:])
-    distance = torch.cat(distances)
+    distance, found = nearest_k(means[anchors], means, k + 1)
+    distance, found = distance[:, 1:], found[:, 1:]  # the first is the anchor itself
     typical = distance.median().clamp_min(1e-12)
     weights = torch.exp(-0.5 * (distance / typical) ** 2)
-    return NeighbourGraph(anchors, torch.cat(found), weights)
+    return NeighbourGraph(anchors, found, weights)
 
 
 def rigidity_loss(

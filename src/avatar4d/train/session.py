@@ -14,7 +14,7 @@ import torch
 
 from avatar4d.data.dataset import Dataset
 from avatar4d.data.dnerf import load_dataset
-from avatar4d.data.tracks import read_tracks
+from avatar4d.data.tracks import SurfaceTracks, check_covers, read_tracks
 from avatar4d.model.deformation import Deformation, default_control_points
 from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
@@ -39,7 +39,7 @@ from avatar4d.train.run_folder import (
     write_run_record,
 )
 from avatar4d.train.time_sampling import TimeSampler
-from avatar4d.train.track_loss import TrackBinding, TrackSupervision
+from avatar4d.train.track_loss import TrackSupervision
 
 
 @dataclass
@@ -178,6 +178,7 @@ def start_session(
     if device.type == "cpu" and config.cpu_threads > 0:
         torch.set_num_threads(config.cpu_threads)
     dataset = load_dataset(dataset_root)
+    tracks = usable_tracks(dataset, config)  # before the run folder is touched
     if not resume:
         prepare_new_run_folder(run_dir, force)
     seed_everything(config.seed)
@@ -235,23 +236,22 @@ def start_session(
         restore_rng_states(checkpoint.meta["rng"])
     else:
         session.rebuild_graph()
-    if config.track_weight > 0:
-        session.tracks = track_supervision(dataset, time_values, spec, device)
-        if session.tracks is not None:
-            if resume and checkpoint.track_tensors:
-                session.tracks.binding = TrackBinding.from_tensors(checkpoint.track_tensors)
-            else:
-                session.tracks.bind(params["means"].detach())
+    if tracks is not None:
+        session.tracks = TrackSupervision.for_train_times(
+            tracks, time_values, spec.anchor_time, spec.scene_radius, device
+        )
+        saved = checkpoint.track_tensors if resume else {}
+        if not session.tracks.restore(saved, len(params["means"])):
+            session.tracks.bind(params["means"].detach())
     return session
 
 
-def track_supervision(
-    dataset: Dataset, time_values: list[float], spec: ModelSpec, device: torch.device
-) -> TrackSupervision | None:
-    """The dataset's surface tracks at the train times; None when it has none."""
-    tracks = read_tracks(dataset)
-    if tracks is None:
+def usable_tracks(dataset: Dataset, config: TrainConfig) -> SurfaceTracks | None:
+    """The dataset's surface tracks, checked to cover every train time, when the track loss
+    is on; None when it is off or the dataset has none."""
+    if config.track_weight <= 0:
         return None
-    return TrackSupervision.for_train_times(
-        tracks, time_values, spec.anchor_time, spec.scene_radius, device
-    )
+    tracks = read_tracks(dataset)
+    if tracks is not None:
+        check_covers(tracks, group_by_time(dataset.train)[0])
+    return tracks

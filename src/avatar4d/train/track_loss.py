@@ -7,7 +7,8 @@ is pulled towards theirs, blended by inverse distance. Colour alone says little 
 where the texture is flat; the tracks say it everywhere, occluded parts included. Gaussians
 farther than ``MAX_BIND_DISTANCE`` from every track point (floaters) are left to the images.
 The binding is redone whenever densification changes the Gaussians and every
-``REBIND_EVERY`` steps, and saved in checkpoints so a resumed run continues exactly.
+``REBIND_EVERY`` steps, and saved in checkpoints so a resumed run continues exactly (a saved
+binding that does not fit the tracks or the Gaussians is redone instead).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 
 import torch
 
-from avatar4d.data.tracks import SurfaceTracks
+from avatar4d.data.tracks import SurfaceTracks, check_covers
 from avatar4d.errors import InputError
+from avatar4d.model.nearest import nearest_k
 
 NEIGHBOURS = 4
 MAX_BIND_DISTANCE = 0.05  # in bounds radii
 REBIND_EVERY = 500
-CHUNK = 2048  # Gaussians per distance block: 2048 x 32,768 track points is 256 MB
+BINDING_KEYS = ("index", "weights", "bound")
 
 
 @dataclass
@@ -33,10 +35,6 @@ class TrackBinding:
 
     def as_tensors(self) -> dict[str, torch.Tensor]:
         return {"index": self.index, "weights": self.weights, "bound": self.bound}
-
-    @classmethod
-    def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> TrackBinding:
-        return cls(tensors["index"], tensors["weights"], tensors["bound"])
 
 
 class TrackSupervision:
@@ -60,12 +58,8 @@ class TrackSupervision:
         device: torch.device,
     ) -> TrackSupervision:
         """InputError naming the tracks file when a train time has no row."""
-        rows = []
-        for time in time_values:
-            row = tracks.row_of(time)
-            if row is None:
-                raise InputError(tracks.path, f"no positions for train time {time:g}")
-            rows.append(row)
+        check_covers(tracks, time_values)
+        rows = [tracks.row_of(time) for time in time_values]
         anchor_row = tracks.row_of(anchor_time)
         if anchor_row is None:
             raise InputError(tracks.path, f"no positions for the anchor time {anchor_time:g}")
@@ -77,35 +71,45 @@ class TrackSupervision:
     @torch.no_grad()
     def bind(self, canonical_means: torch.Tensor) -> None:
         """Bind every Gaussian to its nearest track points in the canonical pose."""
-        k = min(NEIGHBOURS, len(self.anchor_positions))
-        indices, distances = [], []
-        for start in range(0, len(canonical_means), CHUNK):
-            block = torch.cdist(canonical_means[start : start + CHUNK], self.anchor_positions)
-            nearest = block.topk(k, largest=False)
-            indices.append(nearest.indices)
-            distances.append(nearest.values)
-        if not indices:  # no Gaussians
-            empty = canonical_means.new_zeros(0, k)
-            self.binding = TrackBinding(empty.long(), empty, canonical_means.new_zeros(0))
-            return
-        distance = torch.cat(distances)
+        distance, index = nearest_k(canonical_means, self.anchor_positions, NEIGHBOURS)
         bound = (distance[:, 0] <= MAX_BIND_DISTANCE * self.radius).float()
         inverse = 1.0 / (distance + 1e-3 * MAX_BIND_DISTANCE * self.radius)
         weights = inverse / inverse.sum(dim=1, keepdim=True) * bound[:, None]
-        self.binding = TrackBinding(torch.cat(indices), weights, bound)
+        self.binding = TrackBinding(index, weights, bound)
 
-    def needs_rebind(self, count: int) -> bool:
-        return self.binding is None or len(self.binding.bound) != count
+    def restore(self, tensors: dict[str, torch.Tensor], count: int) -> bool:
+        """Take a checkpoint's binding of ``count`` Gaussians; False (nothing taken) when it is
+        absent or does not fit these tracks and Gaussians."""
+        if set(tensors) != set(BINDING_KEYS):
+            return False
+        index, weights, bound = (tensors[key] for key in BINDING_KEYS)
+        k = min(NEIGHBOURS, len(self.anchor_positions))
+        fits = (
+            index.shape == weights.shape == (count, k)
+            and bound.shape == (count,)
+            and not index.is_floating_point()
+            and (
+                count == 0 or 0 <= int(index.min()) <= int(index.max()) < len(self.anchor_positions)
+            )
+        )
+        if fits:
+            self.binding = TrackBinding(index.long(), weights.float(), bound.float())
+        return fits
+
+    def bound_fraction(self) -> float:
+        """Fraction of the Gaussians bound to track points (reads the device)."""
+        if self.binding is None or len(self.binding.bound) == 0:
+            return 0.0
+        return float(self.binding.bound.mean())
 
     def loss(
         self, slot: int, canonical_means: torch.Tensor, posed_means: torch.Tensor
     ) -> torch.Tensor:
         """Mean |displacement - tracked displacement| (L1 over x, y, z) of the bound Gaussians,
-        in bounds radii."""
-        if self.needs_rebind(len(canonical_means)):
-            self.bind(canonical_means.detach())
+        in bounds radii. The trainer rebinds whenever densification changes the Gaussians."""
         binding = self.binding
-        assert binding is not None
+        if binding is None or len(binding.bound) != len(canonical_means):
+            raise RuntimeError("the track binding is stale: bind after densification")
         tracked = self.displacements[slot][binding.index]  # (N, k, 3)
         target = (tracked * binding.weights[..., None]).sum(dim=1)
         error = (posed_means - canonical_means - target).abs().sum(dim=-1)

@@ -40,6 +40,7 @@ class TrainResult:
     last_val_psnr: float | None
     checkpoint: Path  # the newest checkpoint's .json
     init_source: str | None  # how the Gaussians were initialised; None when resumed
+    tracks: str | None = None  # how the surface tracks were used; None when they were not
 
 
 class TrainingDiverged(Exception):
@@ -245,6 +246,13 @@ def train(
             last_good = save_session(session, run_dir, session.start_step)
     finally:
         torch.set_num_threads(threads)
+    tracks = None
+    if session.tracks is not None:
+        tracks = (
+            f"{session.tracks.anchor_positions.shape[0]:,} points, weight "
+            f"{config.track_weight:g}; {session.tracks.bound_fraction():.0%} of the Gaussians "
+            "bound to them"
+        )
     return TrainResult(
         steps=max(end, session.start_step),
         num_gaussians=len(session.params["means"]),
@@ -252,4 +260,5 @@ def train(
         last_val_psnr=last_psnr,
         checkpoint=last_good,
         init_source=session.init_source,
+        tracks=tracks,
     )
