@@ -2,8 +2,9 @@
 
     python benchmarks/one_time_subset.py GRID OUT --time-index 0
 
-OUT holds copies of the train frames at that time and of the novel-view test frames at that
-time (the val split is those test frames too). Training
+OUT holds copies of the train frames (and their depth maps) at that time and of the
+novel-view test frames at that time (the val split is those test frames too); no surface
+tracks, since nothing moves. Training
 and evaluating on OUT shows how well the Gaussians and densification alone do, with no
 motion to learn, so a gap to the full run is the cost of the motion.
 """
@@ -41,14 +42,18 @@ def main() -> int:
             raise SystemExit(f"{args.grid}: no {split} frames at time index {args.time_index}")
         splits[split] = data
         for frame in data["frames"]:
-            image = Path(frame["file_path"] + ".png")
-            (args.out / image).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(args.grid / image, args.out / image)
+            files = [Path(frame["file_path"] + ".png")]
+            if "depth_file_path" in frame:
+                files.append(Path(frame["depth_file_path"]))
+            for name in files:
+                (args.out / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(args.grid / name, args.out / name)
     splits["val"] = splits["test"]
     for split, data in splits.items():
         (args.out / f"transforms_{split}.json").write_text(json.dumps(data, indent=1))
     scene = json.loads((args.grid / "scene.json").read_text())
     scene.setdefault("source", {})["loop"] = False
+    scene.pop("tracks", None)  # one time: no motion to track
     (args.out / "scene.json").write_text(json.dumps(scene, indent=1))
     counts = {split: len(data["frames"]) for split, data in splits.items()}
     print(f"{args.out}: {counts} frames at time index {args.time_index}")
