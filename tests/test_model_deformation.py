@@ -133,6 +133,9 @@ def test_color_conversion_round_trip_and_default_control_points():
     assert default_control_points(60) == 30
     assert default_control_points(200) == 32
     assert default_control_points(3) == 4
+    assert default_control_points(60, tracked=True) == 60
+    assert default_control_points(500, tracked=True) == 120
+    assert default_control_points(2, tracked=True) == 4
 
 
 @pytest.mark.parametrize("periodic", [True, False])

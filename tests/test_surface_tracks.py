@@ -322,6 +322,14 @@ def test_the_train_summary_says_how_the_tracks_were_used(tracked_root, tmp_path)
     assert f"surface tracks: {result.tracks}" in summary(result).splitlines()
 
 
+def test_tracked_motion_gets_one_control_point_per_train_time(tracked_root, tmp_path):
+    config = dataclasses.replace(TINY_TRAINING, steps=1, val_every=0)
+    for weight, expected in ((0.1, 6), (0.0, 4)):  # 6 train times; half of them is under 4
+        run = tmp_path / f"run_{weight}"
+        train(tracked_root, run, dataclasses.replace(config, track_weight=weight), quiet=True)
+        assert load_trained_model(run, device="cpu").spec.control_points == expected
+
+
 def test_more_track_values_than_a_file_may_hold_are_refused_before_rendering():
     too_many = dataclasses.replace(TINY, train_times=10_000, novel_times=1, track_points=10_000)
     with pytest.raises(InputError, match="more than a tracks file may hold"):

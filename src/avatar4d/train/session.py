@@ -120,15 +120,17 @@ def new_model(
     time_values: list[float],
     groups: list[torch.Tensor],
     device: torch.device,
+    tracked: bool,
 ) -> tuple[ModelSpec, dict[str, torch.nn.Parameter], str]:
-    """Resolved model settings, initial parameters, and where the points came from."""
+    """Resolved model settings, initial parameters, and where the points came from;
+    ``tracked``: surface tracks will supervise the motion."""
     carving_time = representative_time(train, groups)
     views = carving_views(train, groups[carving_time].tolist())
     if dataset.bounds is not None:
         bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
     else:
         bounds = bounds_from_cameras(views)
-    control_points = config.motion_control_points or default_control_points(len(groups))
+    control_points = config.motion_control_points or default_control_points(len(groups), tracked)
     spec = ModelSpec(
         deformation="nodes" if config.motion_nodes > 0 else "spline",
         control_points=control_points,
@@ -191,7 +193,9 @@ def start_session(
         record = replace(saved, config=config)
         start_step, init_source = checkpoint.step, None
     else:
-        spec, params, init_source = new_model(config, dataset, train, time_values, groups, device)
+        spec, params, init_source = new_model(
+            config, dataset, train, time_values, groups, device, tracked=tracks is not None
+        )
         record = new_run_record(config, spec, dataset_root)
         start_step = 0
     write_run_record(run_dir, record)
