@@ -135,6 +135,8 @@ def test_color_conversion_round_trip_and_default_control_points():
     assert default_control_points(3) == 4
     assert default_control_points(60, tracked=True) == 60
     assert default_control_points(500, tracked=True) == 120
+    assert default_control_points(500, tracked=True, per_gaussian=True) == 60
+    assert default_control_points(40, tracked=True, per_gaussian=True) == 40
     assert default_control_points(2, tracked=True) == 4
 
 

@@ -330,6 +330,23 @@ def test_tracked_motion_gets_one_control_point_per_train_time(tracked_root, tmp_
         assert load_trained_model(run, device="cpu").spec.control_points == expected
 
 
+def test_a_resumed_run_keeps_its_own_control_points(tracked_root, tmp_path):
+    run = tmp_path / "run"
+    config = dataclasses.replace(
+        TINY_TRAINING, steps=2, val_every=0, checkpoint_every=1, motion_control_points=5
+    )
+    train(tracked_root, run, config, quiet=True, stop_after=1)
+    train(
+        tracked_root,
+        run,
+        dataclasses.replace(config, motion_control_points=0),
+        resume=True,
+        quiet=True,
+    )
+    model = load_trained_model(run, device="cpu")
+    assert (model.step, model.spec.control_points) == (2, 5)
+
+
 def test_more_track_values_than_a_file_may_hold_are_refused_before_rendering():
     too_many = dataclasses.replace(TINY, train_times=10_000, novel_times=1, track_points=10_000)
     with pytest.raises(InputError, match="more than a tracks file may hold"):

@@ -80,7 +80,7 @@ class TrainConfig:
     motion_control_points: int = 0
     """Control points of each motion spline (each Gaussian's, or each node's with
     ``motion_nodes``); 0 = one per train time when surface tracks supervise the motion (4 to
-    120), else one per two train times (4 to 32)."""
+    120 per node, 4 to 60 per Gaussian), else one per two train times (4 to 32)."""
     motion_nodes: int = 0
     """Control nodes that carry the motion, each Gaussian following its nearest ones (skinning
     learned from the data); 0 = every Gaussian carries its own motion spline."""

@@ -130,7 +130,9 @@ def new_model(
         bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
     else:
         bounds = bounds_from_cameras(views)
-    control_points = config.motion_control_points or default_control_points(len(groups), tracked)
+    control_points = config.motion_control_points or default_control_points(
+        len(groups), tracked, per_gaussian=config.motion_nodes == 0
+    )
     spec = ModelSpec(
         deformation="nodes" if config.motion_nodes > 0 else "spline",
         control_points=control_points,
