@@ -122,11 +122,25 @@ def tracked_dataset_root(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    ("motion_nodes", "residual", "track_weight"),
-    [(0, 0, 0.0), (12, 0, 0.0), (12, 4, 0.0), (12, 4, 1.0)],
-    ids=["per-gaussian-splines", "nodes", "nodes-with-residual", "nodes-with-tracks"],
+    ("motion_nodes", "residual", "track_weight", "shading"),
+    [
+        (0, 0, 0.0, "static"),
+        (12, 0, 0.0, "static"),
+        (12, 4, 0.0, "static"),
+        (12, 4, 1.0, "static"),
+        (12, 0, 1.0, "lambert"),
+    ],
+    ids=[
+        "per-gaussian-splines",
+        "nodes",
+        "nodes-with-residual",
+        "nodes-with-tracks",
+        "nodes-with-tracks-and-shading",
+    ],
 )
-def test_resume_continues_bit_identically(request, tmp_path, motion_nodes, residual, track_weight):
+def test_resume_continues_bit_identically(
+    request, tmp_path, motion_nodes, residual, track_weight, shading
+):
     dataset_root = request.getfixturevalue(
         "tracked_dataset_root" if track_weight else "dataset_root"
     )
@@ -144,6 +158,7 @@ def test_resume_continues_bit_identically(request, tmp_path, motion_nodes, resid
         motion_nodes=motion_nodes,
         node_residual_points=residual,
         track_weight=track_weight,
+        shading=shading,
     )
     whole = train(dataset_root, tmp_path / "whole", config, quiet=True)
     assert whole.steps == 16

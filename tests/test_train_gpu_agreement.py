@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from avatar4d.model.node_deformation import NodeDeformation
+from avatar4d.model.shading import LIGHT_KEY, ShadedDeformation
 from avatar4d.raster.cameras import opengl_c2w_to_opencv_w2c
 from avatar4d.train.checkpoint import restore_adam_states
 from avatar4d.train.device import to_device
@@ -93,6 +94,29 @@ def test_node_deformation_agrees() -> None:
         posed[str(device)] = (many.means.cpu(), many.quats.cpu())
     for cpu, cuda in zip(posed["cpu"], posed["cuda"], strict=True):
         torch.testing.assert_close(cpu, cuda, atol=1e-5, rtol=1e-5)
+
+
+def test_shaded_colours_and_their_gradients_agree() -> None:
+    shaded = ShadedDeformation(NodeDeformation(16, neighbours=4, num_control=6, periodic=True))
+    generator = torch.Generator().manual_seed(3)
+    means = torch.randn(300, 3, generator=generator)
+    params = {"means": means, "quats": torch.randn(300, 4, generator=generator)}
+    params |= {"scales": torch.zeros(300, 3), "opacities": torch.zeros(300)}
+    params |= {"colors": torch.randn(300, 3, generator=generator), **shaded.init_motion(means)}
+    params["node_motion_quats"] = 0.3 * torch.randn(16, 6, 4, generator=generator)
+    params[LIGHT_KEY] = params[LIGHT_KEY] + 0.3 * torch.randn(3, 9, generator=generator)
+    results = {}
+    for device in ("cpu", CUDA):
+        on_device = {
+            key: value.to(device).requires_grad_(value.is_floating_point())
+            for key, value in params.items()
+        }
+        colours = shaded.deform_many(on_device, [0.1, 0.6]).colors
+        colours.square().sum().backward()
+        grads = [on_device[key].grad.cpu() for key in ("normals", LIGHT_KEY, "colors")]
+        results[str(device)] = [colours.detach().cpu(), *grads]
+    for cpu, cuda in zip(results["cpu"], results["cuda"], strict=True):
+        torch.testing.assert_close(cpu, cuda, atol=1e-4, rtol=1e-4)
 
 
 def test_pinned_copies_and_camera_inverse_agree() -> None:

@@ -12,8 +12,9 @@ rest. Stored (raw) forms and what the rasteriser takes:
   ``rgb = 0.5 + SH_C0 * f_dc`` (clamped at 0), as in 3DGS PLY files;
 - motion parameters, named by the deformation (see ``avatar4d.model.deformation``).
 
-Tensors whose names start with ``node_`` are shared by all Gaussians (a deformation's control
-nodes): they have their own lengths, and densification leaves them alone.
+Tensors whose names start with ``node_`` or ``light_`` are shared by all Gaussians (a
+deformation's control nodes, the light of ``avatar4d.model.shading``): they have their own
+lengths, and densification leaves them alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 SH_C0 = 0.28209479177387814  # the constant degree-0 real spherical harmonic, 1 / (2 sqrt(pi))
 
 CANONICAL_KEYS = ("means", "scales", "quats", "opacities", "colors")
-SHARED_PREFIX = "node_"
+SHARED_PREFIXES = ("node_", "light_")
 
 GaussianParams = dict[str, torch.nn.Parameter]
 Value = TypeVar("Value")
@@ -46,7 +47,7 @@ def identity_quats(count: int, device: torch.device | str = "cpu") -> torch.Tens
 
 
 def is_per_gaussian(name: str) -> bool:
-    return not name.startswith(SHARED_PREFIX)
+    return not name.startswith(SHARED_PREFIXES)
 
 
 def per_gaussian(values: dict[str, Value]) -> dict[str, Value]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from avatar4d.model.deformation import Deformation, SplineDeformation
 from avatar4d.model.node_deformation import NodeDeformation
+from avatar4d.model.shading import SHADINGS, ShadedDeformation
 
 
 @dataclass(frozen=True)
@@ -21,12 +22,22 @@ class ModelSpec:
     nodes: int = 0  # control nodes ("nodes" only)
     node_neighbours: int = 0  # nodes each Gaussian follows ("nodes" only)
     residual_control_points: int = 0  # per-Gaussian residual translation spline ("nodes" only)
+    shading: str = "static"  # colours fixed per Gaussian, or "lambert" (avatar4d.model.shading)
 
 
 DEFORMATIONS = ("spline", "nodes")
 
 
 def build_deformation(spec: ModelSpec) -> Deformation:
+    motion = build_motion(spec)
+    if spec.shading == "static":
+        return motion
+    if spec.shading == "lambert":
+        return ShadedDeformation(motion)
+    raise ValueError(f"unknown shading {spec.shading!r}; known: {SHADINGS}")
+
+
+def build_motion(spec: ModelSpec) -> Deformation:
     if spec.deformation == "spline":
         return SplineDeformation(spec.control_points, spec.periodic, spec.anchor_time)
     if spec.deformation == "nodes":

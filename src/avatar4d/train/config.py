@@ -52,6 +52,10 @@ class TrainConfig:
     """Learning rate of the opacity logits."""
     lr_colors: float = 2.5e-3
     """Learning rate of the colours (degree-0 SH coefficients)."""
+    lr_normals: float = 2e-3
+    """Learning rate of the canonical normals (with ``--shading lambert``)."""
+    lr_light: float = 2.5e-3
+    """Learning rate of the light's coefficients (with ``--shading lambert``)."""
 
     ssim_weight: float = 0.2
     """Loss = (1 - w) * L1 + w * (1 - SSIM)."""
@@ -74,6 +78,10 @@ class TrainConfig:
     Gaussians, in bounds radii) when the dataset has surface tracks (avatar4d grids do);
     0 = off. Soldier Walk 64² x 12 times, 2,000 steps: novel view 28.1 dB without, 31.2 at
     0.1, 30.7 at 1 and at 10."""
+    shading: Literal["static", "lambert"] = "static"
+    """static: each Gaussian's colour is fixed; lambert: an albedo lit along a normal that turns
+    with the motion, under a light learned from the data (lights fixed in the world brighten
+    and darken a turning part; avatar4d.model.shading)."""
     random_background: bool = True
     """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
 
@@ -232,6 +240,8 @@ class TrainConfig:
             raise InputError("--motion-control-points", "a cubic spline needs at least 4 (or 0)")
         if self.loop not in ("auto", "yes", "no"):
             raise InputError("--loop", f"must be auto, yes or no, got {self.loop!r}")
+        if self.shading not in ("static", "lambert"):
+            raise InputError("--shading", f"must be static or lambert, got {self.shading!r}")
 
 
 def _option(field_name: str) -> str:

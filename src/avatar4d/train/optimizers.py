@@ -19,6 +19,8 @@ def base_learning_rates(config: TrainConfig, scene_radius: float) -> dict[str, f
         "quats": config.lr_quats,
         "opacities": config.lr_opacities,
         "colors": config.lr_colors,
+        "normals": config.lr_normals,
+        "light_irradiance": config.lr_light,
         "node_means": config.lr_node_means * scene_radius,
         "node_log_radii": config.lr_node_radii,
         "node_motion_means": config.lr_node_motion_means * scene_radius,

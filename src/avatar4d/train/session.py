@@ -143,6 +143,7 @@ def new_model(
         nodes=config.motion_nodes,
         node_neighbours=config.node_neighbours if config.motion_nodes > 0 else 0,
         residual_control_points=config.node_residual_points if config.motion_nodes > 0 else 0,
+        shading=config.shading,
     )
     deformation = build_deformation(spec)
     initial = initial_gaussians(
