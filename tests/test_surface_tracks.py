@@ -17,6 +17,7 @@ from test_train_synthetic import write_moving_blobs_dataset
 from avatar4d.asset.posed_mesh import Material, PosedMesh, PosedPart
 from avatar4d.capture.surface_tracks import (
     TrackRecorder,
+    normals_on,
     positions_on,
     sample_surface,
     triangle_areas,
@@ -68,12 +69,19 @@ def test_points_are_spread_by_area_and_lie_on_their_triangle():
 def test_points_move_with_the_mesh():
     mesh = two_triangles()
     samples = sample_surface(mesh, 500, seed=0)
-    turn = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]], np.float32)  # 90 deg about z
+    turn = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float32)  # 90 deg about x
     moved = PosedMesh(
-        [dataclasses.replace(p, positions=p.positions @ turn.T + [0.5, 0, -2]) for p in mesh.parts]
+        [
+            dataclasses.replace(
+                p, positions=p.positions @ turn.T + [0.5, 0, -2], normals=p.normals @ turn.T
+            )
+            for p in mesh.parts
+        ]
     )
     expected = positions_on(mesh, samples) @ turn.T + [0.5, 0, -2]
     np.testing.assert_allclose(positions_on(moved, samples), expected, atol=1e-5)
+    np.testing.assert_allclose(normals_on(mesh, samples), np.tile([0, 0, 1], (500, 1)))
+    np.testing.assert_allclose(normals_on(moved, samples), np.tile([0, -1, 0], (500, 1)), atol=1e-6)
 
 
 def test_a_mesh_without_area_or_a_changed_topology_is_refused():
@@ -101,6 +109,8 @@ def test_the_grid_writes_tracks_at_the_train_times_only(fake_asset, tmp_path):
     assert np.allclose(moved[:, 1:], 0.0, atol=1e-6)
     assert (moved[:, 0] >= -1e-6).all() and (moved[:, 0] <= 0.25 + 1e-6).all()
     assert moved[:, 0].mean() > 0.05
+    assert tracks.normals is not None and tracks.normals.shape == tracks.positions.shape
+    np.testing.assert_allclose(np.linalg.norm(tracks.normals, axis=-1), 1.0, atol=2e-3)
 
 
 def test_no_tracks_when_asked_for_none(fake_asset, tmp_path):
@@ -142,7 +152,7 @@ def rewrite_tracks(root: Path, tensors: dict | None = None, entry: object = None
         (None, {"file": "missing.safetensors"}, "missing.safetensors: not found"),
         (None, {"file": "../outside.safetensors"}, "leaves the dataset folder"),
         (None, ["tracks.safetensors"], 'must be an object with a "file"'),
-        ({"times": np.zeros(2)}, None, "expected tensors times and positions"),
+        ({"times": np.zeros(2)}, None, r"expected tensors times, positions \(and normals\)"),
         (
             {"times": np.arange(3.0), "positions": np.zeros((2, 5, 3), np.float32)},
             None,
@@ -163,8 +173,37 @@ def rewrite_tracks(root: Path, tensors: dict | None = None, entry: object = None
             None,
             "strictly ascending",
         ),
+        (
+            {
+                "times": np.arange(2.0),
+                "positions": np.zeros((2, 5, 3), np.float32),
+                "normals": np.zeros((2, 4, 3), np.float16),
+            },
+            None,
+            r"normals \[2, 4, 3\] must match positions \[2, 5, 3\]",
+        ),
+        (
+            {
+                "times": np.arange(2.0),
+                "positions": np.zeros((2, 5, 3), np.float32),
+                "normals": np.zeros((2, 5, 3), np.float16),
+            },
+            None,
+            "normals must be finite unit vectors",
+        ),
     ],
-    ids=["missing", "escapes", "not-an-object", "names", "counts", "shape", "nan", "order"],
+    ids=[
+        "missing",
+        "escapes",
+        "not-an-object",
+        "names",
+        "counts",
+        "shape",
+        "nan",
+        "order",
+        "normals-shape",
+        "normals-not-unit",
+    ],
 )
 def test_bad_tracks_are_one_clear_error(tmp_path, tensors, entry, message):
     root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
@@ -328,6 +367,24 @@ def test_tracked_motion_gets_one_control_point_per_train_time(tracked_root, tmp_
         run = tmp_path / f"run_{weight}"
         train(tracked_root, run, dataclasses.replace(config, track_weight=weight), quiet=True)
         assert load_trained_model(run, device="cpu").spec.control_points == expected
+
+
+def test_shaded_runs_start_from_the_tracks_normals(tracked_root, tmp_path):
+    from test_train_synthetic import BLOB_COLORS, blob_centre
+
+    config = dataclasses.replace(TINY_TRAINING, steps=1, val_every=0, shading="lambert")
+    train(tracked_root, tmp_path / "run", config, quiet=True, stop_after=0)
+    model = load_trained_model(tmp_path / "run", device="cpu")
+    anchor = model.spec.anchor_time
+    means, normals = model.params["means"], model.params["normals"]
+    centres = torch.stack([blob_centre(k, anchor) for k in range(len(BLOB_COLORS))])
+    distance, blob = torch.cdist(means, centres).min(dim=1)
+    outward = torch.nn.functional.normalize(means - centres[blob], dim=-1)
+    near = distance < 0.25  # within the tracks' balls, so bound to their points
+    # The blob tracks' normals point away from each blob's centre; the initial normals of
+    # an untracked run point away from the centroid of all the points instead.
+    cosine = (normals[near] * outward[near]).sum(dim=-1)
+    assert near.sum() > 20 and float(cosine.mean()) > 0.95, float(cosine.mean())
 
 
 def test_a_resumed_run_keeps_its_own_control_points(tracked_root, tmp_path):

@@ -132,7 +132,9 @@ def write_blob_tracks(path: Path) -> None:
     positions = torch.stack(
         [torch.cat([blob_centre(k, t) + offsets for k in range(len(BLOB_COLORS))]) for t in times]
     )
-    save_file({"times": np.asarray(times), "positions": positions.numpy()}, str(path))
+    normals = directions.expand(len(times), len(BLOB_COLORS), -1, -1).reshape(len(times), -1, 3)
+    tensors = {"times": np.asarray(times), "positions": positions.numpy()}
+    save_file(tensors | {"normals": normals.numpy().astype(np.float16)}, str(path))
 
 
 def write_moving_blobs_dataset(

@@ -68,14 +68,29 @@ def sample_surface(mesh: PosedMesh, count: int, seed: int = 0) -> SurfaceSamples
 
 def positions_on(mesh: PosedMesh, samples: SurfaceSamples) -> np.ndarray:
     """(P, 3) float32 world positions of the sampled points on ``mesh`` (same topology)."""
+    return _interpolated(mesh, samples, "positions").astype(np.float32)
+
+
+def normals_on(mesh: PosedMesh, samples: SurfaceSamples) -> np.ndarray:
+    """(P, 3) float32 unit world normals of the sampled points on ``mesh``: its vertex normals
+    blended as the renderer shades with them."""
+    normals = _interpolated(mesh, samples, "normals")
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    fallback = np.zeros_like(normals)
+    fallback[:, 1] = 1.0  # corners with opposite normals: any unit vector will do
+    unit = np.where(length > 1e-8, normals / np.maximum(length, 1e-8), fallback)
+    return unit.astype(np.float32)
+
+
+def _interpolated(mesh: PosedMesh, samples: SurfaceSamples, attribute: str) -> np.ndarray:
     out = np.empty((samples.count, 3), np.float64)
     for index in np.unique(samples.part):
         part = mesh.parts[int(index)]
         rows = samples.part == index
         corners = part.indices.astype(np.int64)[samples.triangle[rows]]  # (p, 3)
-        points = part.positions.astype(np.float64)[corners]  # (p, 3 corners, 3)
-        out[rows] = np.einsum("pc,pcx->px", samples.barycentric[rows], points)
-    return out.astype(np.float32)
+        values = getattr(part, attribute).astype(np.float64)[corners]  # (p, 3 corners, 3)
+        out[rows] = np.einsum("pc,pcx->px", samples.barycentric[rows], values)
+    return out
 
 
 def same_topology(first: PosedMesh, other: PosedMesh) -> bool:
@@ -97,7 +112,7 @@ class TrackRecorder:
         self.seed = seed
         self.samples: SurfaceSamples | None = None
         self.first_mesh: PosedMesh | None = None
-        self.rows: dict[float, np.ndarray] = {}
+        self.rows: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # positions, normals
 
     def record(self, time: float, mesh: PosedMesh) -> None:
         if self.samples is None or self.first_mesh is None:
@@ -105,17 +120,26 @@ class TrackRecorder:
             self.first_mesh = mesh
         elif not same_topology(self.first_mesh, mesh):
             raise ValueError(f"the mesh changed its triangles at time {time:g}: cannot track it")
-        self.rows[float(time)] = positions_on(mesh, self.samples)
+        self.rows[float(time)] = (
+            positions_on(mesh, self.samples),
+            normals_on(mesh, self.samples),
+        )
 
     def write(self, path: Path) -> None:
-        """Write ``times`` (T,) float64 and ``positions`` (T, P, 3) float32, times ascending."""
+        """Write ``times`` (T,) float64, ``positions`` (T, P, 3) float32 and ``normals``
+        (T, P, 3) float16 (unit; half precision is good to 1e-3), times ascending."""
         from safetensors.numpy import save_file
 
         times = sorted(self.rows)
+        stacked = {
+            name: np.ascontiguousarray(np.stack([self.rows[t][column] for t in times]))
+            for column, name in enumerate(("positions", "normals"))
+        }
         save_file(
             {
                 "times": np.asarray(times, dtype=np.float64),
-                "positions": np.ascontiguousarray(np.stack([self.rows[t] for t in times])),
+                "positions": stacked["positions"],
+                "normals": stacked["normals"].astype(np.float16),
             },
             str(path),
         )

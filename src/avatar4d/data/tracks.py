@@ -1,7 +1,9 @@
 """Read a dataset's surface tracks (``scene.json`` "tracks", written by ``avatar4d grid``).
 
-The file is safetensors: ``times`` (T,) float64 normalised times and ``positions`` (T, P, 3)
-float32 world positions of P surface points at each time (docs/dataset_format.md). Shapes are
+The file is safetensors: ``times`` (T,) float64 normalised times, ``positions`` (T, P, 3)
+float32 world positions of P surface points at each time and, optionally (files of avatar4d
+0.1 before them have none), ``normals`` (T, P, 3) their unit surface normals
+(docs/dataset_format.md). Shapes are
 checked from the header before any tensor is read, so an absurd file is refused before
 allocation; every problem is one InputError naming the file.
 """
@@ -26,6 +28,7 @@ class SurfaceTracks:
     path: Path
     times: np.ndarray  # (T,) float64, ascending
     positions: np.ndarray  # (T, P, 3) float32
+    normals: np.ndarray | None = None  # (T, P, 3) float32 unit vectors, when the file has them
 
     @property
     def point_count(self) -> int:
@@ -68,17 +71,25 @@ def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
     try:
         with safe_open(str(path), framework="numpy") as file:
             names = set(file.keys())
-            if names != {"times", "positions"}:
-                raise InputError(path, f"expected tensors times and positions, got {sorted(names)}")
-            _check_shapes(
-                path, file.get_slice("times").get_shape(), file.get_slice("positions").get_shape()
-            )
-            for name in ("times", "positions"):
+            if names not in ({"times", "positions"}, {"times", "positions", "normals"}):
+                raise InputError(
+                    path,
+                    f"expected tensors times, positions (and normals), got {sorted(names)}",
+                )
+            shape = file.get_slice("positions").get_shape()
+            _check_shapes(path, file.get_slice("times").get_shape(), shape)
+            if "normals" in names and file.get_slice("normals").get_shape() != shape:
+                raise InputError(
+                    path,
+                    f"normals {file.get_slice('normals').get_shape()} must match positions {shape}",
+                )
+            for name in sorted(names):
                 dtype = file.get_slice(name).get_dtype()
                 if dtype not in FLOAT_DTYPES:
                     raise InputError(path, f"{name} must be floating point, got {dtype}")
             times = file.get_tensor("times")
             positions = file.get_tensor("positions")
+            normals = file.get_tensor("normals") if "normals" in names else None
     except InputError:
         raise
     except Exception as error:  # safetensors raises its own error types for damaged files
@@ -89,7 +100,12 @@ def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
         raise InputError(path, "times or positions are not all finite")
     if len(times) > 1 and not (np.diff(times) > 0).all():
         raise InputError(path, "times must be strictly ascending")
-    return SurfaceTracks(path=path, times=times, positions=positions)
+    if normals is not None:
+        normals = np.asarray(normals, dtype=np.float32)
+        length = np.linalg.norm(normals, axis=-1) if np.isfinite(normals).all() else None
+        if length is None or not (np.abs(length - 1.0) < 0.01).all():
+            raise InputError(path, "normals must be finite unit vectors")
+    return SurfaceTracks(path=path, times=times, positions=positions, normals=normals)
 
 
 def missing_train_times(tracks: SurfaceTracks, train_times: list[float]) -> list[float]:

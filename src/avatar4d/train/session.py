@@ -18,6 +18,7 @@ from avatar4d.data.tracks import SurfaceTracks, check_covers, read_tracks
 from avatar4d.model.deformation import Deformation, default_control_points
 from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
+from avatar4d.model.shading import NORMALS_KEY
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.model.visual_hull import MaskedView
 from avatar4d.train.anchor_time import representative_time
@@ -250,6 +251,8 @@ def start_session(
         saved = checkpoint.track_tensors if resume else {}
         if not session.tracks.restore(saved, len(params["means"])):
             session.tracks.bind(params["means"].detach())
+        if not resume and NORMALS_KEY in params:  # shading: start from the surface's normals
+            session.tracks.set_normals(params[NORMALS_KEY].data)
     return session
 
 

@@ -41,11 +41,16 @@ class TrackSupervision:
     """The tracks at the train times, on the device, and the Gaussians' binding to them."""
 
     def __init__(
-        self, displacements: torch.Tensor, anchor_positions: torch.Tensor, radius: float
+        self,
+        displacements: torch.Tensor,
+        anchor_positions: torch.Tensor,
+        radius: float,
+        anchor_normals: torch.Tensor | None = None,
     ) -> None:
         self.displacements = displacements  # (S, P, 3): from the anchor time, per train slot
         self.anchor_positions = anchor_positions  # (P, 3)
         self.radius = radius
+        self.anchor_normals = anchor_normals  # (P, 3) unit, when the tracks have normals
         self.binding: TrackBinding | None = None
 
     @classmethod
@@ -66,7 +71,10 @@ class TrackSupervision:
         positions = torch.from_numpy(tracks.positions)
         anchor = positions[anchor_row]
         displacements = positions[rows] - anchor
-        return cls(displacements.to(device), anchor.to(device), radius)
+        normals = None
+        if tracks.normals is not None:
+            normals = torch.from_numpy(tracks.normals[anchor_row]).to(device)
+        return cls(displacements.to(device), anchor.to(device), radius, normals)
 
     @torch.no_grad()
     def bind(self, canonical_means: torch.Tensor) -> None:
@@ -95,6 +103,21 @@ class TrackSupervision:
         if fits:
             self.binding = TrackBinding(index.long(), weights.float(), bound.float())
         return fits
+
+    @torch.no_grad()
+    def set_normals(self, normals: torch.Tensor) -> int:
+        """Write into ``normals`` (N, 3), for each bound Gaussian, the blend of its track
+        points' surface normals in the canonical pose; -> how many were set (0 when the tracks
+        have no normals)."""
+        binding = self.binding
+        if self.anchor_normals is None or binding is None:
+            return 0
+        if len(binding.bound) != len(normals):
+            raise RuntimeError("the track binding is stale: bind after densification")
+        blended = (self.anchor_normals[binding.index] * binding.weights[..., None]).sum(dim=1)
+        usable = (binding.bound > 0) & (blended.norm(dim=-1) > 1e-6)
+        normals[usable] = torch.nn.functional.normalize(blended[usable], dim=-1)
+        return int(usable.sum())
 
     def bound_fraction(self) -> float:
         """Fraction of the Gaussians bound to track points (reads the device)."""
