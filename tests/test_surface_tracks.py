@@ -343,7 +343,7 @@ def test_tracks_missing_a_train_time_stop_training_before_the_run_folder(tmp_pat
         train(root, tmp_path / "run", config, quiet=True)
     assert not (tmp_path / "run").exists()  # nothing to clean up before trying again
     with pytest.raises(InputError, match="--track-weight 0"):
-        CheckCommand(dir=root).run()
+        CheckCommand(dir=root, figure=tmp_path / "coverage.png").run()
     result = train(
         root, tmp_path / "run", dataclasses.replace(config, track_weight=0.0, steps=2), quiet=True
     )
@@ -435,3 +435,15 @@ def test_integer_tracks_or_a_nul_in_the_name_are_one_clear_error(tmp_path):
     rewrite_tracks(root, entry={"file": "a\x00b"})
     with pytest.raises(InputError, match="scene.json"):
         read_tracks(load_dataset(root))
+
+
+def test_check_says_whether_the_tracks_have_normals(tmp_path, capsys):
+    from avatar4d.commands.check import CheckCommand
+
+    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
+    CheckCommand(dir=root, figure=tmp_path / "coverage.png").run()
+    assert "12,000 surface points at 6 times, with normals\n" in capsys.readouterr().out
+    old = read_tracks(load_dataset(root))
+    rewrite_tracks(root, {"times": old.times, "positions": old.positions})  # before normals
+    CheckCommand(dir=root, figure=tmp_path / "coverage_old.png").run()
+    assert "12,000 surface points at 6 times\n" in capsys.readouterr().out

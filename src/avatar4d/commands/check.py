@@ -117,7 +117,11 @@ class CheckCommand:
         for label, text in summary_lines(report):
             line(label, text)
         if tracks is not None:
-            line("tracks", f"{tracks.point_count:,} surface points at {len(tracks.times)} times")
+            normals = ", with normals" if tracks.normals is not None else ""
+            line(
+                "tracks",
+                f"{tracks.point_count:,} surface points at {len(tracks.times)} times{normals}",
+            )
         console.print("[bold]findings[/]")
         for finding in report.findings:
             if finding.severity == "warning":
