@@ -70,8 +70,14 @@ def test_the_initial_light_leaves_the_colours_as_they_were():
     assert not is_per_gaussian(LIGHT_KEY) and is_per_gaussian(NORMALS_KEY)
     for t in (0.0, 0.3):
         assert torch.allclose(shaded.deform(params, t).colors, inner.deform(params, t).colors)
+
+    with torch.no_grad():  # a light that shades: the batched path must shade as deform does
+        params[LIGHT_KEY] += 0.3 * torch.randn(3, 9)
     many = shaded.deform_many(params, [0.1, 0.6])
-    assert torch.allclose(many.colors[1], shaded.deform(params, 0.6).colors, atol=1e-6)
+    unshaded = inner.deform_many(params, [0.1, 0.6])
+    for i, t in enumerate((0.1, 0.6)):
+        assert torch.allclose(many.colors[i], shaded.deform(params, t).colors, atol=1e-6)
+        assert not torch.allclose(many.colors[i], unshaded.colors[i], atol=1e-3)
 
 
 def test_a_turned_gaussian_sees_the_light_of_its_turned_normal():

@@ -73,7 +73,7 @@ def positions_on(mesh: PosedMesh, samples: SurfaceSamples) -> np.ndarray:
 
 def normals_on(mesh: PosedMesh, samples: SurfaceSamples) -> np.ndarray:
     """(P, 3) float32 unit world normals of the sampled points on ``mesh``: its vertex normals
-    blended as the renderer shades with them."""
+    blended over the triangle, as the renderer shades a front face with them."""
     normals = _interpolated(mesh, samples, "normals")
     length = np.linalg.norm(normals, axis=1, keepdims=True)
     fallback = np.zeros_like(normals)
@@ -122,7 +122,7 @@ class TrackRecorder:
             raise ValueError(f"the mesh changed its triangles at time {time:g}: cannot track it")
         self.rows[float(time)] = (
             positions_on(mesh, self.samples),
-            normals_on(mesh, self.samples),
+            normals_on(mesh, self.samples).astype(np.float16),
         )
 
     def write(self, path: Path) -> None:
@@ -139,7 +139,7 @@ class TrackRecorder:
             {
                 "times": np.asarray(times, dtype=np.float64),
                 "positions": stacked["positions"],
-                "normals": stacked["normals"].astype(np.float16),
+                "normals": stacked["normals"],
             },
             str(path),
         )

@@ -28,7 +28,9 @@ class SurfaceTracks:
     path: Path
     times: np.ndarray  # (T,) float64, ascending
     positions: np.ndarray  # (T, P, 3) float32
-    normals: np.ndarray | None = None  # (T, P, 3) float32 unit vectors, when the file has them
+    # (T, P, 3) as stored (float16 from avatar4d grid), when the file has them; not
+    # necessarily unit length: users normalise what they take
+    normals: np.ndarray | None = None
 
     @property
     def point_count(self) -> int:
@@ -100,11 +102,8 @@ def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
         raise InputError(path, "times or positions are not all finite")
     if len(times) > 1 and not (np.diff(times) > 0).all():
         raise InputError(path, "times must be strictly ascending")
-    if normals is not None:
-        normals = np.asarray(normals, dtype=np.float32)
-        length = np.linalg.norm(normals, axis=-1) if np.isfinite(normals).all() else None
-        if length is None or not (np.abs(length - 1.0) < 0.01).all():
-            raise InputError(path, "normals must be finite unit vectors")
+    if normals is not None and not np.isfinite(normals).all():
+        raise InputError(path, "normals are not all finite")
     return SurfaceTracks(path=path, times=times, positions=positions, normals=normals)
 
 

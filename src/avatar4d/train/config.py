@@ -81,7 +81,9 @@ class TrainConfig:
     shading: Literal["static", "lambert"] = "static"
     """static: each Gaussian's colour is fixed; lambert: an albedo lit along a normal that turns
     with the motion, under a light learned from the data (lights fixed in the world brighten
-    and darken a turning part; avatar4d.model.shading)."""
+    and darken a turning part; avatar4d.model.shading). The normals start from the surface
+    tracks' normals when the tracks are used (``track_weight`` > 0 and the file has normals),
+    else pointing away from the centre of the initial points."""
     random_background: bool = True
     """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
 

@@ -24,6 +24,7 @@ from avatar4d.model.nearest import nearest_k
 NEIGHBOURS = 4
 MAX_BIND_DISTANCE = 0.05  # in bounds radii
 REBIND_EVERY = 500
+MIN_BLENDED_NORMAL = 0.5  # length of the blend of unit normals below which it is not used
 BINDING_KEYS = ("index", "weights", "bound")
 
 
@@ -52,6 +53,8 @@ class TrackSupervision:
         self.radius = radius
         self.anchor_normals = anchor_normals  # (P, 3) unit, when the tracks have normals
         self.binding: TrackBinding | None = None
+        # Fraction of the Gaussians whose normal set_normals wrote (None: it did not run)
+        self.normals_set: float | None = None
 
     @classmethod
     def for_train_times(
@@ -73,7 +76,8 @@ class TrackSupervision:
         displacements = positions[rows] - anchor
         normals = None
         if tracks.normals is not None:
-            normals = torch.from_numpy(tracks.normals[anchor_row]).to(device)
+            anchor_normals = torch.from_numpy(tracks.normals[anchor_row].astype("float32"))
+            normals = torch.nn.functional.normalize(anchor_normals, dim=-1).to(device)
         return cls(displacements.to(device), anchor.to(device), radius, normals)
 
     @torch.no_grad()
@@ -115,9 +119,13 @@ class TrackSupervision:
         if len(binding.bound) != len(normals):
             raise RuntimeError("the track binding is stale: bind after densification")
         blended = (self.anchor_normals[binding.index] * binding.weights[..., None]).sum(dim=1)
-        usable = (binding.bound > 0) & (blended.norm(dim=-1) > 1e-6)
+        # Near-opposite normals (both sides of a thin part) blend to a short vector: no
+        # direction to trust there, so those Gaussians keep theirs.
+        usable = (binding.bound > 0) & (blended.norm(dim=-1) > MIN_BLENDED_NORMAL)
         normals[usable] = torch.nn.functional.normalize(blended[usable], dim=-1)
-        return int(usable.sum())
+        count = int(usable.sum())
+        self.normals_set = count / max(len(normals), 1)
+        return count
 
     def bound_fraction(self) -> float:
         """Fraction of the Gaussians bound to track points (reads the device)."""

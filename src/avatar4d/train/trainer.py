@@ -72,6 +72,13 @@ class FiniteWatch:
         return None if value < 0 else value
 
 
+def normals_note(normals_set: float | None) -> str:
+    """How a new shaded run's normals started (the summary line of its tracks)."""
+    if not normals_set:
+        return "; they carry no normals: the shading's normals started pointing outwards"
+    return f"; normals taken from them for {normals_set:.0%} of the initial Gaussians"
+
+
 def all_finite(params: dict[str, torch.Tensor]) -> bool:
     return all(bool(torch.isfinite(param).all()) for param in params.values())
 
@@ -253,6 +260,8 @@ def train(
             f"{config.track_weight:g}; {session.tracks.bound_fraction():.0%} of the Gaussians "
             "bound to them"
         )
+        if session.record.model.shading == "lambert" and session.start_step == 0:
+            tracks += normals_note(session.tracks.normals_set)
     return TrainResult(
         steps=max(end, session.start_step),
         num_gaussians=len(session.params["means"]),
