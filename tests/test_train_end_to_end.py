@@ -242,6 +242,12 @@ def test_command_refuses_an_existing_run_without_force_or_resume(dataset_root, t
     with pytest.raises(InputError, match="cannot change when resuming") as error:
         TrainCommand(data=dataset_root, out=run, resume=True, quiet=True, config=changed).run()
     assert error.value.where == "--lr-colors"
+    repeated = TrainConfig(steps=4, init_points=60)  # the run's own value: not a change
+    assert (
+        TrainCommand(data=dataset_root, out=run, resume=True, quiet=True, config=repeated).run()
+        == 0
+    )
+    assert load_trained_model(run, device="cpu").step == 4
 
     assert TrainCommand(data=dataset_root, out=run, force=True, quiet=True, config=small).run() == 0
     assert load_trained_model(run, device="cpu").step == 2

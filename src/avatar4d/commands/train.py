@@ -74,11 +74,17 @@ class TrainCommand:
         changed = changed_settings(self.config)
         if self.resume:
             record = read_run_record(self.out)
-            fixed = sorted(set(changed) - set(SESSION_SETTINGS))
+            saved = record.config
+            # Repeating the run's own value is no change (e.g. --shading lambert again).
+            fixed = sorted(
+                name
+                for name in set(changed) - set(SESSION_SETTINGS)
+                if changed[name] != getattr(saved, name)
+            )
             if fixed:
                 names = ", ".join(option_name(name) for name in fixed)
                 raise InputError(names, "cannot change when resuming (the run's config.yml holds)")
-            return dataclasses.replace(record.config, **changed) if changed else None
+            return dataclasses.replace(saved, **changed) if changed else None
         preset = self.preset
         if preset == "auto":
             device = resolve_device(self.config.device)

@@ -11,8 +11,9 @@ normal turns with the Gaussian's rotation since the canonical pose, and the colo
 
 with E the light arriving from every direction as a second-order polynomial in the normal
 (the nine functions of ``irradiance_basis``: a close approximation of the diffuse light from
-any fixed set of distant lights; the grid's three fit within 0.09), its coefficients ``light_irradiance`` (3, 9) shared by all Gaussians and
-learned with them. At the start E is 1 everywhere, so the colours are exactly the fixed ones.
+any fixed set of distant lights; the grid's three fit within 0.09), its coefficients
+``light_irradiance`` (3, 9) shared by all Gaussians and learned with them. At the start E is
+1 everywhere, so the colours are exactly the fixed ones.
 """
 
 from __future__ import annotations
