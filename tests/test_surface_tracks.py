@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -255,6 +256,63 @@ def test_the_loss_pulls_each_gaussian_along_its_nearest_track():
     assert torch.all(-standing.grad[:2].sign() == torch.from_numpy(np.sign(shift)))
     assert torch.all(standing.grad[2] == 0)
     assert MAX_BIND_DISTANCE < 1.0  # the far Gaussian is beyond it
+
+
+def test_the_normal_loss_turns_each_gaussian_as_its_surface_turns():
+    # Five track points that do not move; their normals turn from +z to +x (90 deg about y).
+    start = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], np.float32)
+    normals = np.stack([np.tile([0, 0, 1], (5, 1)), np.tile([1, 0, 0], (5, 1))]).astype(np.float16)
+    tracks = tracks_module.SurfaceTracks(
+        Path("t.safetensors"), np.array([0.0, 0.5]), np.stack([start, start]), normals
+    )
+    tracked = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
+    tracked.bind(torch.tensor([[0.0, 0.0, 0.01], [1.0, 0.0, 0.0], [5.0, 5.0, 5.0]]))
+    half = math.sqrt(0.5)
+    turned = torch.tensor([[half, 0.0, half, 0.0]] * 3)  # 90 deg about y: +z -> +x
+    still = torch.tensor([[1.0, 0.0, 0.0, 0.0]] * 3)
+    assert float(tracked.normal_loss(0, still)) == pytest.approx(0.0, abs=1e-6)
+    assert float(tracked.normal_loss(1, turned)) == pytest.approx(0.0, abs=1e-3)
+    assert float(tracked.normal_loss(1, still)) == pytest.approx(1.0, abs=1e-3)  # 90 deg off
+    rotation = still.clone().requires_grad_(True)
+    tracked.normal_loss(1, rotation).backward()
+    assert torch.all(rotation.grad[2] == 0)  # unbound: its rotation is not supervised
+    assert float(rotation.grad[:2, 2].abs().min()) > 0  # pushed to turn about y
+    without = supervision(np.stack([start, start]))
+    without.bind(torch.zeros(1, 3))
+    with pytest.raises(RuntimeError, match="no normals"):
+        without.normal_loss(0, still[:1])
+
+
+def test_the_normal_loss_needs_tracks_with_normals(tmp_path):
+    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
+    old = read_tracks(load_dataset(root))
+    rewrite_tracks(root, {"times": old.times, "positions": old.positions})  # before normals
+    config = dataclasses.replace(TINY_TRAINING, track_normal_weight=0.1)
+    with pytest.raises(InputError, match="has no surface normals .*--track-normal-weight 0"):
+        train(root, tmp_path / "run", config, quiet=True)
+    assert not (tmp_path / "run").exists()
+
+
+def test_training_with_the_normal_loss_runs_and_resumes(tracked_root, tmp_path):
+    config = dataclasses.replace(
+        TINY_TRAINING,
+        steps=6,
+        val_every=0,
+        checkpoint_every=0,
+        motion_nodes=12,
+        track_normal_weight=1.0,
+    )
+    train(tracked_root, tmp_path / "whole", config, quiet=True)
+    train(tracked_root, tmp_path / "parts", config, quiet=True, stop_after=3)
+    train(tracked_root, tmp_path / "parts", None, resume=True, quiet=True)
+    whole = load_trained_model(tmp_path / "whole", device="cpu").params
+    parts = load_trained_model(tmp_path / "parts", device="cpu").params
+    for name in whole:
+        assert torch.equal(whole[name], parts[name]), name
+    off = dataclasses.replace(config, track_normal_weight=0.0)
+    train(tracked_root, tmp_path / "off", off, quiet=True)
+    unturned = load_trained_model(tmp_path / "off", device="cpu").params
+    assert not torch.equal(whole["node_motion_quats"], unturned["node_motion_quats"])
 
 
 def test_a_stale_binding_is_refused_and_a_saved_one_checked():

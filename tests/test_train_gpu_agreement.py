@@ -164,3 +164,38 @@ def test_track_binding_and_loss_agree() -> None:
     torch.testing.assert_close(weights_cpu.sum(1), weights_gpu.sum(1))
     torch.testing.assert_close(loss_cpu, loss_gpu, atol=1e-6, rtol=1e-4)
     torch.testing.assert_close(grad_cpu, grad_gpu, atol=1e-8, rtol=1e-3)
+
+
+def test_track_normal_loss_agrees() -> None:
+    """The tracks' normal loss and its gradient, CPU against CUDA (one shared binding)."""
+    from pathlib import Path
+
+    from avatar4d.data.tracks import SurfaceTracks
+    from avatar4d.train.track_loss import TrackBinding, TrackSupervision
+
+    generator = torch.Generator().manual_seed(5)
+    anchor = torch.rand(2000, 3, generator=generator)
+    normals = torch.nn.functional.normalize(torch.randn(2, 2000, 3, generator=generator), dim=-1)
+    tracks = SurfaceTracks(
+        Path("t.safetensors"),
+        torch.tensor([0.0, 0.5]).double().numpy(),
+        torch.stack([anchor, anchor]).numpy(),
+        normals.half().numpy(),
+    )
+    canonical = torch.rand(5000, 3, generator=generator)
+    rotation = torch.randn(5000, 4, generator=generator)
+    cpu = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
+    cpu.bind(canonical)
+    results = []
+    for device in (torch.device("cpu"), CUDA):
+        supervision = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, device)
+        binding = cpu.binding
+        supervision.binding = TrackBinding(
+            binding.index.to(device), binding.weights.to(device), binding.bound.to(device)
+        )
+        turned = torch.nn.functional.normalize(rotation, dim=-1).to(device).requires_grad_()
+        loss = supervision.normal_loss(1, turned)
+        loss.backward()
+        results.append((loss.detach().cpu(), turned.grad.cpu()))
+    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-6, rtol=1e-4)
+    torch.testing.assert_close(results[0][1], results[1][1], atol=1e-7, rtol=1e-3)

@@ -78,6 +78,9 @@ class TrainConfig:
     Gaussians, in bounds radii) when the dataset has surface tracks (avatar4d grids do);
     0 = off. Soldier Walk 64² x 12 times, 2,000 steps: novel view 28.1 dB without, 31.2 at
     0.1, 30.7 at 1 and at 10."""
+    track_normal_weight: float = 0.0
+    """Weight of the loss that turns each Gaussian as the surface under it turns (the surface
+    tracks' normals, which avatar4d grids write; needs ``track_weight`` > 0); 0 = off."""
     shading: Literal["static", "lambert"] = "static"
     """static: each Gaussian's colour is fixed; lambert: an albedo lit along a normal that turns
     with the motion, under a light learned from the data (lights fixed in the world brighten

@@ -15,6 +15,7 @@ import torch
 from avatar4d.data.dataset import Dataset
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.tracks import SurfaceTracks, check_covers, read_tracks
+from avatar4d.errors import InputError
 from avatar4d.model.deformation import Deformation, default_control_points
 from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
@@ -264,4 +265,10 @@ def usable_tracks(dataset: Dataset, config: TrainConfig) -> SurfaceTracks | None
     tracks = read_tracks(dataset)
     if tracks is not None:
         check_covers(tracks, group_by_time(dataset.train)[0])
+        if config.track_normal_weight > 0 and tracks.normals is None:
+            raise InputError(
+                tracks.path,
+                "has no surface normals (grids written before them); rebuild the grid with "
+                "avatar4d grid, or train with --track-normal-weight 0",
+            )
     return tracks

@@ -20,6 +20,7 @@ import torch
 from avatar4d.data.tracks import SurfaceTracks, check_covers
 from avatar4d.errors import InputError
 from avatar4d.model.nearest import nearest_k
+from avatar4d.model.quaternions import quat_to_rotation
 
 NEIGHBOURS = 4
 MAX_BIND_DISTANCE = 0.05  # in bounds radii
@@ -47,11 +48,13 @@ class TrackSupervision:
         anchor_positions: torch.Tensor,
         radius: float,
         anchor_normals: torch.Tensor | None = None,
+        slot_normals: torch.Tensor | None = None,
     ) -> None:
         self.displacements = displacements  # (S, P, 3): from the anchor time, per train slot
         self.anchor_positions = anchor_positions  # (P, 3)
         self.radius = radius
         self.anchor_normals = anchor_normals  # (P, 3) unit, when the tracks have normals
+        self.slot_normals = slot_normals  # (S, P, 3) float16, per train slot, likewise
         self.binding: TrackBinding | None = None
         # Fraction of the Gaussians whose normal set_normals wrote (None: it did not run)
         self.normals_set: float | None = None
@@ -74,11 +77,12 @@ class TrackSupervision:
         positions = torch.from_numpy(tracks.positions)
         anchor = positions[anchor_row]
         displacements = positions[rows] - anchor
-        normals = None
+        normals = slot_normals = None
         if tracks.normals is not None:
             anchor_normals = torch.from_numpy(tracks.normals[anchor_row].astype("float32"))
             normals = torch.nn.functional.normalize(anchor_normals, dim=-1).to(device)
-        return cls(displacements.to(device), anchor.to(device), radius, normals)
+            slot_normals = torch.from_numpy(tracks.normals[rows].astype("float16")).to(device)
+        return cls(displacements.to(device), anchor.to(device), radius, normals, slot_normals)
 
     @torch.no_grad()
     def bind(self, canonical_means: torch.Tensor) -> None:
@@ -126,6 +130,29 @@ class TrackSupervision:
         count = int(usable.sum())
         self.normals_set = count / max(len(normals), 1)
         return count
+
+    def normal_loss(self, slot: int, rotation_since_canonical: torch.Tensor) -> torch.Tensor:
+        """Mean 1 - cos between each bound Gaussian's surface normal in the canonical pose
+        (blended from its track points), turned by its rotation since the canonical pose, and
+        the surface normal of its track points at the slot's time: the Gaussians turn as the
+        surface under them does. Blends that nearly cancel are left out."""
+        binding = self.binding
+        if self.anchor_normals is None or self.slot_normals is None:
+            raise RuntimeError("these tracks have no normals")
+        if binding is None or len(binding.bound) != len(rotation_since_canonical):
+            raise RuntimeError("the track binding is stale: bind after densification")
+        weights = binding.weights[..., None]
+        start = (self.anchor_normals[binding.index] * weights).sum(dim=1)
+        target = (self.slot_normals[slot][binding.index].float() * weights).sum(dim=1)
+        usable = (
+            (binding.bound > 0)
+            & (start.norm(dim=-1) > MIN_BLENDED_NORMAL)
+            & (target.norm(dim=-1) > MIN_BLENDED_NORMAL)
+        ).float()
+        start = torch.nn.functional.normalize(start, dim=-1)
+        turned = (quat_to_rotation(rotation_since_canonical) @ start.unsqueeze(-1)).squeeze(-1)
+        cosine = (turned * torch.nn.functional.normalize(target, dim=-1)).sum(dim=-1)
+        return ((1.0 - cosine) * usable).sum() / usable.sum().clamp_min(1.0)
 
     def bound_fraction(self) -> float:
         """Fraction of the Gaussians bound to track points (reads the device)."""

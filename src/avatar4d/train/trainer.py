@@ -123,6 +123,9 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     if session.tracks is not None:
         track = session.tracks.loss(slot, params["means"], posed.means)
         loss = loss + config.track_weight * track
+        if config.track_normal_weight > 0:
+            turn = session.tracks.normal_loss(slot, posed.rotation_since_canonical)
+            loss = loss + config.track_normal_weight * turn
     loss.backward()
     for optimizer in session.optimizers.values():
         optimizer.step()
