@@ -39,6 +39,11 @@ class TrackBinding:
         return {"index": self.index, "weights": self.weights, "bound": self.bound}
 
 
+def blend(table: torch.Tensor, binding: TrackBinding) -> torch.Tensor:
+    """(N, 3): each Gaussian's rows of the (P, 3) ``table`` of its track points, weighted."""
+    return (table[binding.index].float() * binding.weights[..., None]).sum(dim=1)
+
+
 class TrackSupervision:
     """The tracks at the train times, on the device, and the Gaussians' binding to them."""
 
@@ -117,12 +122,10 @@ class TrackSupervision:
         """Write into ``normals`` (N, 3), for each bound Gaussian, the blend of its track
         points' surface normals in the canonical pose; -> how many were set (0 when the tracks
         have no normals)."""
-        binding = self.binding
-        if self.anchor_normals is None or binding is None:
+        if self.anchor_normals is None or self.binding is None:
             return 0
-        if len(binding.bound) != len(normals):
-            raise RuntimeError("the track binding is stale: bind after densification")
-        blended = (self.anchor_normals[binding.index] * binding.weights[..., None]).sum(dim=1)
+        binding = self.current_binding(len(normals))
+        blended = blend(self.anchor_normals, binding)
         # Near-opposite normals (both sides of a thin part) blend to a short vector: no
         # direction to trust there, so those Gaussians keep theirs.
         usable = (binding.bound > 0) & (blended.norm(dim=-1) > MIN_BLENDED_NORMAL)
@@ -136,14 +139,11 @@ class TrackSupervision:
         (blended from its track points), turned by its rotation since the canonical pose, and
         the surface normal of its track points at the slot's time: the Gaussians turn as the
         surface under them does. Blends that nearly cancel are left out."""
-        binding = self.binding
         if self.anchor_normals is None or self.slot_normals is None:
             raise RuntimeError("these tracks have no normals")
-        if binding is None or len(binding.bound) != len(rotation_since_canonical):
-            raise RuntimeError("the track binding is stale: bind after densification")
-        weights = binding.weights[..., None]
-        start = (self.anchor_normals[binding.index] * weights).sum(dim=1)
-        target = (self.slot_normals[slot][binding.index].float() * weights).sum(dim=1)
+        binding = self.current_binding(len(rotation_since_canonical))
+        start = blend(self.anchor_normals, binding)
+        target = blend(self.slot_normals[slot], binding)
         usable = (
             (binding.bound > 0)
             & (start.norm(dim=-1) > MIN_BLENDED_NORMAL)
@@ -153,6 +153,13 @@ class TrackSupervision:
         turned = (quat_to_rotation(rotation_since_canonical) @ start.unsqueeze(-1)).squeeze(-1)
         cosine = (turned * torch.nn.functional.normalize(target, dim=-1)).sum(dim=-1)
         return ((1.0 - cosine) * usable).sum() / usable.sum().clamp_min(1.0)
+
+    def current_binding(self, count: int) -> TrackBinding:
+        """The binding, which must be of ``count`` Gaussians (the trainer rebinds whenever
+        densification changes them)."""
+        if self.binding is None or len(self.binding.bound) != count:
+            raise RuntimeError("the track binding is stale: bind after densification")
+        return self.binding
 
     def bound_fraction(self) -> float:
         """Fraction of the Gaussians bound to track points (reads the device)."""
@@ -165,10 +172,7 @@ class TrackSupervision:
     ) -> torch.Tensor:
         """Mean |displacement - tracked displacement| (L1 over x, y, z) of the bound Gaussians,
         in bounds radii. The trainer rebinds whenever densification changes the Gaussians."""
-        binding = self.binding
-        if binding is None or len(binding.bound) != len(canonical_means):
-            raise RuntimeError("the track binding is stale: bind after densification")
-        tracked = self.displacements[slot][binding.index]  # (N, k, 3)
-        target = (tracked * binding.weights[..., None]).sum(dim=1)
+        binding = self.current_binding(len(canonical_means))
+        target = blend(self.displacements[slot], binding)
         error = (posed_means - canonical_means - target).abs().sum(dim=-1)
         return (error * binding.bound).sum() / binding.bound.sum().clamp_min(1.0) / self.radius
