@@ -107,8 +107,8 @@ def test_shaded_colours_and_their_gradients_agree() -> None:
     params[LIGHT_KEY] = params[LIGHT_KEY] + 0.3 * torch.randn(3, 9, generator=generator)
     results = {}
     for device in ("cpu", CUDA):
-        on_device = {
-            key: value.to(device).requires_grad_(value.is_floating_point())
+        on_device = {  # fresh leaves (a CPU .to() would hand back the tensor itself)
+            key: value.detach().to(device).clone().requires_grad_(value.is_floating_point())
             for key, value in params.items()
         }
         colours = shaded.deform_many(on_device, [0.1, 0.6]).colors
@@ -158,12 +158,13 @@ def test_track_binding_and_loss_agree() -> None:
     (index_cpu, weights_cpu, loss_cpu, grad_cpu), (index_gpu, weights_gpu, loss_gpu, grad_gpu) = (
         results
     )
-    # Ties at equal distance may order differently: compare where the nearest point agrees.
-    same = (index_cpu[:, 0] == index_gpu[:, 0]).float().mean()
-    assert same > 0.999
+    # Ties at equal distance may pick other points: compare the Gaussians bound alike (a
+    # differently bound one has another target, so another gradient).
+    alike = (index_cpu == index_gpu).all(1)
+    assert alike.float().mean() > 0.999
     torch.testing.assert_close(weights_cpu.sum(1), weights_gpu.sum(1))
     torch.testing.assert_close(loss_cpu, loss_gpu, atol=1e-6, rtol=1e-4)
-    torch.testing.assert_close(grad_cpu, grad_gpu, atol=1e-8, rtol=1e-3)
+    torch.testing.assert_close(grad_cpu[alike], grad_gpu[alike], atol=1e-8, rtol=1e-3)
 
 
 def test_track_normal_loss_agrees() -> None:
