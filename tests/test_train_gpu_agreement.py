@@ -164,7 +164,13 @@ def test_track_binding_and_loss_agree() -> None:
     assert alike.float().mean() > 0.999
     torch.testing.assert_close(weights_cpu.sum(1), weights_gpu.sum(1))
     torch.testing.assert_close(loss_cpu, loss_gpu, atol=1e-6, rtol=1e-4)
-    torch.testing.assert_close(grad_cpu[alike], grad_gpu[alike], atol=1e-8, rtol=1e-3)
+    # The L1 loss's gradient is the sign of each residual: a residual that rounds to either
+    # side of zero flips it (measured on the H200: 1 of 75,000). Allow rare exact flips.
+    grad_cpu, grad_gpu = grad_cpu[alike], grad_gpu[alike]
+    close = torch.isclose(grad_cpu, grad_gpu, atol=1e-8, rtol=1e-3)
+    flipped = torch.isclose(grad_cpu, -grad_gpu, atol=1e-8, rtol=1e-3)
+    assert bool((close | flipped).all())
+    assert (~close).float().mean() < 1e-4
 
 
 def test_track_normal_loss_agrees() -> None:
