@@ -9,6 +9,7 @@ import torch
 
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.gaussians import f_dc_to_rgb, is_per_gaussian, make_params, rgb_to_f_dc
+from avatar4d.model.quaternions import normalize_quat, quat_to_rotation, rotate_vectors
 from avatar4d.model.shading import (
     LIGHT_KEY,
     NORMALS_KEY,
@@ -134,3 +135,11 @@ def test_the_spec_builds_the_shading_it_names():
     assert isinstance(lambert, ShadedDeformation)
     with pytest.raises(ValueError, match="unknown shading 'phong'"):
         build_deformation(ModelSpec("spline", 4, True, [0.0] * 3, 1.0, 0.0, shading="phong"))
+
+
+def test_turning_vectors_by_quaternions_matches_the_rotation_matrices():
+    generator = torch.Generator().manual_seed(7)
+    quats = normalize_quat(torch.randn(5, 40, 4, generator=generator))
+    vectors = torch.randn(40, 3, generator=generator)  # one per Gaussian, shared over times
+    expected = (quat_to_rotation(quats) @ vectors.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(rotate_vectors(quats, vectors), expected, atol=1e-5, rtol=1e-5)

@@ -283,6 +283,20 @@ def test_the_normal_loss_turns_each_gaussian_as_its_surface_turns():
         without.normal_loss(0, still[:1])
 
 
+def test_the_normal_loss_follows_a_new_binding():
+    # Point 0 faces +z, point 1 (far away) +x, at both times: no turn anywhere.
+    start = np.array([[0, 0, 0], [10, 0, 0]], np.float32)
+    normals = np.stack([[[0, 0, 1], [1, 0, 0]]] * 2).astype(np.float16)
+    tracks = tracks_module.SurfaceTracks(
+        Path("t.safetensors"), np.array([0.0, 0.5]), np.stack([start, start]), normals
+    )
+    tracked = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
+    still = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    for position in ([0.0, 0.0, 0.0], [10.0, 0.0, 0.0]):  # bound to point 0, then point 1
+        tracked.bind(torch.tensor([position]))
+        assert float(tracked.normal_loss(1, still)) == pytest.approx(0.0, abs=1e-3)
+
+
 def test_the_normal_loss_needs_tracks_with_normals(tmp_path):
     root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
     old = read_tracks(load_dataset(root))

@@ -24,7 +24,7 @@ import torch
 
 from avatar4d.model.deformation import Deformation, GaussiansAtTime
 from avatar4d.model.gaussians import f_dc_to_rgb, rgb_to_f_dc
-from avatar4d.model.quaternions import quat_to_rotation
+from avatar4d.model.quaternions import rotate_vectors
 
 NORMALS_KEY = "normals"  # (N, 3) per Gaussian, canonical pose, any length
 LIGHT_KEY = "light_irradiance"  # (3, 9) shared: one row of coefficients per colour channel
@@ -93,6 +93,6 @@ def shade(params: dict[str, torch.Tensor], posed: GaussiansAtTime) -> GaussiansA
     if posed.rotation_since_canonical is None:
         raise ValueError("shading needs each Gaussian's rotation since the canonical pose")
     normals = torch.nn.functional.normalize(params[NORMALS_KEY], dim=-1, eps=1e-8)
-    turned = (quat_to_rotation(posed.rotation_since_canonical) @ normals.unsqueeze(-1)).squeeze(-1)
+    turned = rotate_vectors(posed.rotation_since_canonical, normals)
     lit = f_dc_to_rgb(posed.f_dc) * irradiance(params[LIGHT_KEY], turned)
     return replace(posed, f_dc=rgb_to_f_dc(lit))

@@ -20,7 +20,7 @@ import torch
 from avatar4d.data.tracks import SurfaceTracks, check_covers
 from avatar4d.errors import InputError
 from avatar4d.model.nearest import nearest_k
-from avatar4d.model.quaternions import quat_to_rotation
+from avatar4d.model.quaternions import rotate_vectors
 
 NEIGHBOURS = 4
 MAX_BIND_DISTANCE = 0.05  # in bounds radii
@@ -63,6 +63,7 @@ class TrackSupervision:
         self.binding: TrackBinding | None = None
         # Fraction of the Gaussians whose normal set_normals wrote (None: it did not run)
         self.normals_set: float | None = None
+        self._canonical_normals: tuple[TrackBinding, torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
     def for_train_times(
@@ -124,12 +125,10 @@ class TrackSupervision:
         have no normals)."""
         if self.anchor_normals is None or self.binding is None:
             return 0
-        binding = self.current_binding(len(normals))
-        blended = blend(self.anchor_normals, binding)
         # Near-opposite normals (both sides of a thin part) blend to a short vector: no
         # direction to trust there, so those Gaussians keep theirs.
-        usable = (binding.bound > 0) & (blended.norm(dim=-1) > MIN_BLENDED_NORMAL)
-        normals[usable] = torch.nn.functional.normalize(blended[usable], dim=-1)
+        unit, usable = self.canonical_normals(self.current_binding(len(normals)))
+        normals[usable] = unit[usable]
         count = int(usable.sum())
         self.normals_set = count / max(len(normals), 1)
         return count
@@ -142,17 +141,26 @@ class TrackSupervision:
         if self.anchor_normals is None or self.slot_normals is None:
             raise RuntimeError("these tracks have no normals")
         binding = self.current_binding(len(rotation_since_canonical))
-        start = blend(self.anchor_normals, binding)
+        start, start_usable = self.canonical_normals(binding)
         target = blend(self.slot_normals[slot], binding)
-        usable = (
-            (binding.bound > 0)
-            & (start.norm(dim=-1) > MIN_BLENDED_NORMAL)
-            & (target.norm(dim=-1) > MIN_BLENDED_NORMAL)
-        ).float()
-        start = torch.nn.functional.normalize(start, dim=-1)
-        turned = (quat_to_rotation(rotation_since_canonical) @ start.unsqueeze(-1)).squeeze(-1)
-        cosine = (turned * torch.nn.functional.normalize(target, dim=-1)).sum(dim=-1)
-        return ((1.0 - cosine) * usable).sum() / usable.sum().clamp_min(1.0)
+        length = target.norm(dim=-1)
+        usable = start_usable & (length > MIN_BLENDED_NORMAL)
+        turned = rotate_vectors(rotation_since_canonical, start)
+        cosine = (turned * target).sum(dim=-1) / length.clamp_min(MIN_BLENDED_NORMAL)
+        return torch.where(usable, 1.0 - cosine, 0.0).sum() / usable.sum().clamp_min(1)
+
+    @torch.no_grad()
+    def canonical_normals(self, binding: TrackBinding) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each Gaussian's unit surface normal in the canonical pose, blended from its track
+        points, and whether it is usable (bound, and the blend did not nearly cancel); the
+        same for every step until the next binding, so computed once per binding."""
+        if self._canonical_normals is None or self._canonical_normals[0] is not binding:
+            assert self.anchor_normals is not None
+            blended = blend(self.anchor_normals, binding)
+            usable = (binding.bound > 0) & (blended.norm(dim=-1) > MIN_BLENDED_NORMAL)
+            unit = torch.nn.functional.normalize(blended, dim=-1)
+            self._canonical_normals = (binding, unit, usable)
+        return self._canonical_normals[1], self._canonical_normals[2]
 
     def current_binding(self, count: int) -> TrackBinding:
         """The binding, which must be of ``count`` Gaussians (the trainer rebinds whenever
