@@ -123,3 +123,14 @@ def test_robot_rest_pose_parts_in_node_order(robot, robot_glb):
     parts = robot.pose(None, 0.0).parts
     assert [(p.node_index, p.mesh_index, p.primitive_index) for p in parts] == expected
     assert len(expected) == 19
+
+
+def test_a_node_pose_poses_the_mesh_as_the_clip_does_and_a_changed_one_moves_it(soldier):
+    node_pose = soldier.node_pose("Walk", 0.4)
+    clip_mesh = soldier.pose("Walk", 0.4).all_positions()
+    np.testing.assert_array_equal(soldier.pose_from_nodes(node_pose).all_positions(), clip_mesh)
+    animated = np.flatnonzero(node_pose.trs_animated)
+    node_pose.translations[animated] += [0.0, 0.0, 5.0]  # in each node's units (scaled)
+    moved = soldier.pose_from_nodes(node_pose).all_positions()
+    assert np.abs(moved - clip_mesh).max() > 0.01
+    np.testing.assert_array_equal(soldier.pose("Walk", 0.4).all_positions(), clip_mesh)

@@ -83,6 +83,11 @@ class Asset:
 
         Times outside [0, duration] hold the first / last keyframe.
         """
+        return self.pose_from_nodes(self.node_pose(clip, seconds))
+
+    def pose_from_nodes(self, node_pose: NodePose) -> PosedMesh:
+        """World-space mesh with every node at ``node_pose`` (e.g. one ``node_pose`` returned,
+        changed): skinning, hierarchy and morph targets as for the clip's own poses."""
         parts = [
             PosedPart(
                 positions=placed.positions,
@@ -96,7 +101,7 @@ class Asset:
                 node_index=item.node,
                 mesh_index=primitive.mesh_index,
             )
-            for item, primitive, placed in self._placed(clip, seconds, with_normals=True)
+            for item, primitive, placed in self._placed(node_pose, with_normals=True)
         ]
         return PosedMesh(parts)
 
@@ -135,14 +140,14 @@ class Asset:
     def _positions(self, clip: str | None, seconds: float) -> np.ndarray:
         """All posed vertex positions (no normals): the fast path for bounds."""
         chunks = [np.zeros((0, 3), np.float32)]
-        chunks += [p.positions for _, _, p in self._placed(clip, seconds, with_normals=False)]
+        placed = self._placed(self.node_pose(clip, seconds), with_normals=False)
+        chunks += [p.positions for _, _, p in placed]
         return np.concatenate(chunks)
 
     def _placed(
-        self, clip: str | None, seconds: float, with_normals: bool
+        self, node_pose: NodePose, with_normals: bool
     ) -> Iterator[tuple[DrawItem, MeshPrimitive, PlacedPrimitive]]:
-        """Every drawn primitive in node order, placed in world space at this instant."""
-        node_pose = self._node_pose(clip, seconds)
+        """Every drawn primitive in node order, placed in world space at this node pose."""
         world = self._graph.world_matrices(node_pose)
         joint_matrices = [skin.joint_matrices(world) for skin in self._skins]
         for item in self._draw_items:
@@ -152,7 +157,9 @@ class Asset:
                 placed = place(primitive, world[item.node], skin_matrices, weights, with_normals)
                 yield item, primitive, placed
 
-    def _node_pose(self, clip: str | None, seconds: float) -> NodePose:
+    def node_pose(self, clip: str | None, seconds: float) -> NodePose:
+        """Every node's local translation, rotation, scale and morph weights at ``seconds``
+        into ``clip`` (None: the rest pose); a new object each call."""
         if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
             raise InputError(self.path, f"time {seconds!r} is not a finite number of seconds")
         node_pose = self._graph.rest_pose()
