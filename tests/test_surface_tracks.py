@@ -297,6 +297,36 @@ def test_the_normal_loss_follows_a_new_binding():
         assert float(tracked.normal_loss(1, still)) == pytest.approx(0.0, abs=1e-3)
 
 
+def test_the_normal_loss_uses_unit_blends_and_leaves_out_blends_that_cancel():
+    s60, c60 = math.sin(math.radians(60)), math.cos(math.radians(60))
+    pair = [[0, 0, 0], [0.02, 0, 0]]
+    start = np.array([p for x in (0, 5, 10) for p in np.add(pair, [x, 0, 0])], np.float32)
+    at_anchor = [[0, 0, 1], [s60, 0, c60], [1, 0, 0], [-1, 0, 0], [0, 0, 1], [0, 0, 1]]
+    at_slot = [[0, 0, 1], [s60, 0, c60], [0, 0, 1], [0, 0, 1], [1, 0, 0], [-1, 0, 0]]
+    normals = np.array([at_anchor, at_slot], np.float16)
+    tracks = tracks_module.SurfaceTracks(
+        Path("t.safetensors"), np.array([0.0, 0.5]), np.stack([start, start]), normals
+    )
+    tracked = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
+    # Gaussians half-way along each pair: a 60 deg blend (length 0.87), a blend that cancels
+    # in the canonical pose (not at the slot), one that cancels at the slot (not in the
+    # canonical pose); and one too far to be bound.
+    tracked.bind(torch.tensor([[0.01, 0, 0], [5.01, 0, 0], [10.01, 0, 0], [100.0, 100, 100]]))
+    still = torch.tensor([[1.0, 0, 0, 0]] * 4)
+    assert float(tracked.normal_loss(1, still)) == pytest.approx(0.0, abs=1e-3)
+    about_y = torch.tensor([[math.cos(math.radians(30)), 0, math.sin(math.radians(30)), 0]])
+    flipped = torch.tensor([[0.0, 0, 1, 0]])  # 180 deg: would cost 2 wherever it counted
+    rotations = torch.cat([about_y, flipped, still[:1], flipped])
+    assert float(tracked.normal_loss(1, rotations)) == pytest.approx(1 - c60, abs=1e-3)
+    sentinel = torch.tensor([0.0, 1.0, 0.0])
+    initial = sentinel.repeat(4, 1)
+    assert tracked.set_normals(initial) == 2  # the cancelled and the unbound keep theirs
+    bisector = torch.tensor([math.sin(math.radians(30)), 0, math.cos(math.radians(30))])
+    torch.testing.assert_close(initial[0], bisector, atol=1e-2, rtol=0)
+    torch.testing.assert_close(initial[2], torch.tensor([0.0, 0, 1]), atol=1e-2, rtol=0)
+    assert torch.equal(initial[1], sentinel) and torch.equal(initial[3], sentinel)
+
+
 def test_the_normal_loss_needs_tracks_with_normals(tmp_path):
     root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
     old = read_tracks(load_dataset(root))
