@@ -327,14 +327,53 @@ def test_the_normal_loss_uses_unit_blends_and_leaves_out_blends_that_cancel():
     assert torch.equal(initial[1], sentinel) and torch.equal(initial[3], sentinel)
 
 
-def test_the_normal_loss_needs_tracks_with_normals(tmp_path):
+def test_the_normal_and_flat_losses_need_tracks_with_normals(tmp_path):
     root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
     old = read_tracks(load_dataset(root))
     rewrite_tracks(root, {"times": old.times, "positions": old.positions})  # before normals
     config = dataclasses.replace(TINY_TRAINING, track_normal_weight=0.1)
-    with pytest.raises(InputError, match="has no surface normals .*--track-normal-weight 0"):
+    with pytest.raises(InputError, match="has no surface normals .*--track-normal-weight 0$"):
+        train(root, tmp_path / "run", config, quiet=True)
+    config = dataclasses.replace(config, track_flat_weight=1.0)
+    message = "--track-normal-weight 0 and --track-flat-weight 0$"
+    with pytest.raises(InputError, match=message):
         train(root, tmp_path / "run", config, quiet=True)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_flat_loss_lays_thin_discs_along_the_surface_normal():
+    # Four track points facing +z, a Gaussian bound to them, one too far to be bound.
+    start = np.array([[0, 0, 0], [0.02, 0, 0], [0, 0.02, 0], [0.02, 0.02, 0]], np.float32)
+    normals = np.tile(np.float16([0, 0, 1]), (2, 4, 1))
+    tracks = tracks_module.SurfaceTracks(
+        Path("t.safetensors"), np.array([0.0, 0.5]), np.stack([start, start]), normals
+    )
+    tracked = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
+    tracked.bind(torch.tensor([[0.01, 0.01, 0.0], [50.0, 50, 50]]))
+    disc = torch.log(torch.tensor([[1.0, 0.8, 0.1], [1.0, 1.0, 1.0]]))  # thin along its z
+    still = torch.tensor([[1.0, 0, 0, 0]] * 2)
+    assert float(tracked.flat_loss(still, disc)) == pytest.approx(0.1 / 0.8, abs=1e-3)
+    half = math.sqrt(0.5)
+    on_its_side = torch.tensor([[half, half, 0, 0], [1.0, 0, 0, 0]])  # 90 deg about x
+    assert float(tracked.flat_loss(on_its_side, disc)) == pytest.approx(1 + 0.1 / 0.8, abs=1e-3)
+    tilted = torch.tensor([[0.98, 0.2, 0, 0], [1.0, 0, 0, 0]], requires_grad=True)
+    scales = disc.clone().requires_grad_(True)
+    tracked.flat_loss(tilted, scales).backward()
+    assert float(tilted.grad[0, 1]) > 0 and torch.all(tilted.grad[1] == 0)  # turned back
+    assert float(scales.grad[0, 2]) > 0 > float(scales.grad[0, 1])  # thinner, middle wider
+    assert float(scales.grad[0, 0]) == 0.0
+    assert torch.all(scales.grad[1] == 0)
+
+
+def test_the_flat_loss_flattens_the_trained_gaussians(tracked_root, tmp_path):
+    config = dataclasses.replace(TINY_TRAINING, steps=12, val_every=0, motion_nodes=12)
+    thickness = {}
+    for weight in (1.0, 0.0):
+        run = tmp_path / f"weight_{weight}"
+        train(tracked_root, run, dataclasses.replace(config, track_flat_weight=weight), quiet=True)
+        scales = load_trained_model(run, device="cpu").params["scales"].sort(dim=-1).values
+        thickness[weight] = float(torch.exp(scales[:, 0] - scales[:, 1]).mean())
+    assert thickness[1.0] < thickness[0.0]
 
 
 def test_the_normal_loss_changes_how_the_nodes_turn(tracked_root, tmp_path):

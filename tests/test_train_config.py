@@ -63,6 +63,8 @@ def test_a_run_folder_from_before_a_setting_was_retired_still_loads():
         ({"init_opacity": 1.0}, "--init-opacity"),
         ({"motion_control_points": 3}, "--motion-control-points"),
         ({"node_residual_points": 2}, "--node-residual-points"),
+        ({"track_normal_weight": -0.1}, "--track-normal-weight"),
+        ({"track_flat_weight": -1.0}, "--track-flat-weight"),
         ({"refine_start_fraction": 0.7, "refine_stop_fraction": 0.5}, "--refine-start-fraction"),
     ],
 )

@@ -135,7 +135,7 @@ def tracked_dataset_root(tmp_path_factory):
         "nodes",
         "nodes-with-residual",
         "nodes-with-tracks",
-        "nodes-with-tracks-shading-and-normal-loss",
+        "nodes-with-tracks-shading-normal-and-flat-losses",
     ],
 )
 def test_resume_continues_bit_identically(
@@ -160,6 +160,7 @@ def test_resume_continues_bit_identically(
         track_weight=track_weight,
         shading=shading,
         track_normal_weight=1.0 if shading == "lambert" else 0.0,
+        track_flat_weight=1.0 if shading == "lambert" else 0.0,
     )
     whole = train(dataset_root, tmp_path / "whole", config, quiet=True)
     assert whole.steps == 16

@@ -173,8 +173,9 @@ def test_track_binding_and_loss_agree() -> None:
     assert (~close).float().mean() < 1e-4
 
 
-def test_track_normal_loss_agrees() -> None:
-    """The tracks' normal loss and its gradient, CPU against CUDA (one shared binding)."""
+def test_track_normal_and_flat_losses_agree() -> None:
+    """The tracks' normal and flat losses and their gradients, CPU against CUDA (one shared
+    binding)."""
     from pathlib import Path
 
     from avatar4d.data.tracks import SurfaceTracks
@@ -191,6 +192,7 @@ def test_track_normal_loss_agrees() -> None:
     )
     canonical = torch.rand(5000, 3, generator=generator)
     rotation = torch.randn(5000, 4, generator=generator)
+    log_scales = torch.randn(5000, 3, generator=generator)
     cpu = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
     cpu.bind(canonical)
     results = []
@@ -201,8 +203,12 @@ def test_track_normal_loss_agrees() -> None:
             binding.index.to(device), binding.weights.to(device), binding.bound.to(device)
         )
         turned = torch.nn.functional.normalize(rotation, dim=-1).to(device).requires_grad_()
-        loss = supervision.normal_loss(1, turned)
-        loss.backward()
-        results.append((loss.detach().cpu(), turned.grad.cpu()))
-    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-6, rtol=1e-4)
-    torch.testing.assert_close(results[0][1], results[1][1], atol=1e-7, rtol=1e-3)
+        scales = log_scales.to(device).requires_grad_()
+        losses = supervision.normal_loss(1, turned), supervision.flat_loss(turned, scales)
+        sum(losses).backward()
+        results.append([*(loss.detach().cpu() for loss in losses), turned.grad.cpu()])
+        results[-1].append(scales.grad.cpu())
+    for on_cpu, on_cuda in zip(results[0][:2], results[1][:2], strict=True):
+        torch.testing.assert_close(on_cpu, on_cuda, atol=1e-6, rtol=1e-4)
+    for on_cpu, on_cuda in zip(results[0][2:], results[1][2:], strict=True):
+        torch.testing.assert_close(on_cpu, on_cuda, atol=1e-7, rtol=1e-3)

@@ -81,6 +81,10 @@ class TrainConfig:
     track_normal_weight: float = 0.0
     """Weight of the loss that turns each Gaussian as the surface under it turns (the surface
     tracks' normals, which avatar4d grids write; needs ``track_weight`` > 0); 0 = off."""
+    track_flat_weight: float = 0.0
+    """Weight of the loss that flattens each Gaussian onto the surface under it in the
+    canonical pose: its shortest axis along the tracks' surface normal, and short against
+    its middle one (needs ``track_weight`` > 0 and tracks with normals); 0 = off."""
     shading: Literal["static", "lambert"] = "static"
     """static: each Gaussian's colour is fixed; lambert: an albedo lit along a normal that turns
     with the motion, under a light learned from the data (lights fixed in the world brighten
@@ -216,6 +220,8 @@ class TrainConfig:
             "rigidity_weight",
             "depth_weight",
             "track_weight",
+            "track_normal_weight",
+            "track_flat_weight",
             "ssim_weight",
             "motion_control_points",
             "motion_nodes",

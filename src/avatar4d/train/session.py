@@ -265,10 +265,18 @@ def usable_tracks(dataset: Dataset, config: TrainConfig) -> SurfaceTracks | None
     tracks = read_tracks(dataset)
     if tracks is not None:
         check_covers(tracks, group_by_time(dataset.train)[0])
-        if config.track_normal_weight > 0 and tracks.normals is None:
+        needing = [
+            option_name
+            for option_name, weight in (
+                ("--track-normal-weight", config.track_normal_weight),
+                ("--track-flat-weight", config.track_flat_weight),
+            )
+            if weight > 0
+        ]
+        if needing and tracks.normals is None:
             raise InputError(
                 tracks.path,
                 "has no surface normals (grids written before them); rebuild the grid with "
-                "avatar4d grid, or train with --track-normal-weight 0",
+                f"avatar4d grid, or train with {' 0 and '.join(needing)} 0",
             )
     return tracks

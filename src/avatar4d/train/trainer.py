@@ -126,6 +126,9 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
         if config.track_normal_weight > 0:
             turn = session.tracks.normal_loss(slot, posed.rotation_since_canonical)
             loss = loss + config.track_normal_weight * turn
+        if config.track_flat_weight > 0:
+            flat = session.tracks.flat_loss(params["quats"], params["scales"])
+            loss = loss + config.track_flat_weight * flat
     loss.backward()
     for optimizer in session.optimizers.values():
         optimizer.step()
