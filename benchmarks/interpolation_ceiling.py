@@ -143,11 +143,11 @@ def main() -> int:
         for time_index in sorted({f.time_index for f in frames}):
             t = plan.time_of(time_index)
             lower = math.floor(t * count)
-            neighbours = [pose_at_index(lower + d) for d in (-1, 0, 1, 2)]
-            truth = asset.pose(clip.name, t * clip.duration)
             node_poses = [
                 asset.node_pose(clip.name, seconds_at_index(lower + d)) for d in (-1, 0, 1, 2)
             ]
+            neighbours = [asset.pose_from_nodes(node_pose) for node_pose in node_poses]
+            truth = asset.pose(clip.name, t * clip.duration)
             joints = asset.pose_from_nodes(blend_node_poses(node_poses, CUBIC_WEIGHTS))
             poses = {
                 "cubic": blend_meshes(neighbours, CUBIC_WEIGHTS),

@@ -176,7 +176,8 @@ class TrainConfig:
             track_weight=0.3,
             # Static shading, no normal loss: lambert + normal loss 0.1 gained 0.1 to 0.8 dB
             # (Robot Dance, Soldier Walk 512², 10k steps) but the Soldier row took 330 s to
-            # train (266 static) and rendered 1,392 FPS (1,971); docs/benchmarks.md.
+            # train (266 static) and rendered 1,392 FPS (1,971) at 8e3f692; made cheaper
+            # since (2916f42: +5.7 % a step), not yet measured in full rows.
             grow_grad2d=1e-4,
             init_points=100_000,
             init_hull_resolution=160,
