@@ -15,9 +15,10 @@ from avatar4d.commands.train import TrainCommand
 from avatar4d.data.dnerf import load_dataset, load_image_rgba
 from avatar4d.errors import InputError
 from avatar4d.model.trained import load_trained_model
-from avatar4d.train import losses, progress
+from avatar4d.train import losses, progress, trainer
 from avatar4d.train.checkpoint import load_checkpoint
 from avatar4d.train.config import TrainConfig
+from avatar4d.train.frames import check_fits, frame_bytes
 from avatar4d.train.trainer import TrainingDiverged, train
 
 TINY = TrainConfig(
@@ -265,6 +266,39 @@ def test_command_reports_divergence_in_one_line(dataset_root, tmp_path, monkeypa
     message = capsys.readouterr().err.strip()
     assert message.count("\n") == 0
     assert "non-finite" in message and "step 1" in message
+
+
+def test_running_out_of_memory_stops_in_one_line_and_keeps_the_last_checkpoint(
+    dataset_root, tmp_path, monkeypatch, capsys
+):
+    real_step = trainer.training_step
+
+    def step_that_runs_out(session, step):
+        if step == 6:  # the 7th step
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_step(session, step)
+
+    monkeypatch.setattr(trainer, "training_step", step_that_runs_out)
+    config = dataclasses.replace(TINY, steps=12, checkpoint_every=5, val_every=0)
+    run = tmp_path / "run"
+    assert TrainCommand(data=dataset_root, out=run, quiet=True, config=config).run() == 1
+    message = capsys.readouterr().err.strip()
+    assert message.count("\n") == 0
+    assert "out of memory on cpu at step 7" in message
+    assert f"last checkpoint: {run / 'checkpoints' / 'step_000005.json'}" in message
+    assert load_trained_model(run, device="cpu").step == 5
+
+
+def test_frames_that_do_not_fit_the_gpu_are_refused_before_decoding(tmp_path):
+    frames = tmp_path / "train" / "r_000.png"
+    needed = frame_bytes(1440, 1024, 1024, with_depth=True)
+    assert needed == 1440 * 1024 * 1024 * 8
+    cuda = torch.device("cuda")
+    check_fits(1440, 1024, 1024, True, cuda, int(needed / 0.7), frames)  # fits
+    with pytest.raises(InputError, match=r"1,440 frames at 1024x1024 need 12.1 GB on cuda") as e:
+        check_fits(1440, 1024, 1024, True, cuda, 8 * 10**9, frames)
+    assert e.value.where == str(tmp_path / "train")
+    assert "8.0 GB free" in str(e.value) and "--device cpu" in str(e.value)
 
 
 def test_tensorboard_without_the_package_is_refused_before_any_work(

@@ -14,9 +14,9 @@ from avatar4d.errors import InputError
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.device import resolve_device
 from avatar4d.train.run_folder import read_run_record
-from avatar4d.train.trainer import TrainingDiverged, TrainResult, train
+from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, TrainResult, train
 
-EXIT_DIVERGED = 1
+EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept
 # Settings a resumed run may change: they do not alter what the model learns.
 SESSION_SETTINGS = (
     "steps",
@@ -105,9 +105,9 @@ class TrainCommand:
                 tensorboard=self.tensorboard,
                 quiet=self.quiet,
             )
-        except TrainingDiverged as error:
+        except (TrainingDiverged, TrainingOutOfMemory) as error:
             print(f"avatar4d: {error}", file=sys.stderr)
-            return EXIT_DIVERGED
+            return EXIT_TRAINING_STOPPED
         print(summary(result))
         return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,6 +22,8 @@ from avatar4d.errors import InputError
 from avatar4d.raster.cameras import RasterCameras, cameras_from_opengl_c2w
 
 DECODE_THREADS = 4
+# The frames share the GPU with the model, its optimiser state and the rasteriser's buffers.
+FRAMES_SHARE_OF_FREE_MEMORY = 0.75
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ def stack_frames(
         raise InputError(frames[0].image_path.parent, f"images differ in size ({listed})")
     width, height = sizes.pop()
     with_depth = frames_have_depth(frames)
+    if device.type == "cuda":
+        free = torch.cuda.mem_get_info(device)[0]
+        check_fits(len(frames), width, height, with_depth, device, free, frames[0].image_path)
 
     def decode(frame: Frame) -> tuple[np.ndarray, np.ndarray | None]:
         image = load_image_rgba(frame)
@@ -121,6 +127,34 @@ def stack_frames(
         height=height,
         depth=depth,
     )
+
+
+def frame_bytes(count: int, width: int, height: int, with_depth: bool) -> int:
+    """Device memory of ``count`` stacked frames: RGBA uint8, plus float32 depth."""
+    return count * width * height * (4 + (4 if with_depth else 0))
+
+
+def check_fits(
+    count: int,
+    width: int,
+    height: int,
+    with_depth: bool,
+    device: torch.device,
+    free_bytes: int,
+    where: Path,
+) -> None:
+    """InputError (naming ``where``, the frames' folder) when the frames would take more than
+    their share of the device's free memory: refused before decoding, not an out-of-memory
+    error after it."""
+    needed = frame_bytes(count, width, height, with_depth)
+    if needed > FRAMES_SHARE_OF_FREE_MEMORY * free_bytes:
+        raise InputError(
+            where.parent,
+            f"the {count:,} frames at {width}x{height} need {needed / 1e9:.1f} GB on {device}, "
+            f"which has {free_bytes / 1e9:.1f} GB free (at most "
+            f"{FRAMES_SHARE_OF_FREE_MEMORY:.0%} of it is for the frames); train on a smaller "
+            "grid (avatar4d grid --res) or with --device cpu",
+        )
 
 
 def frames_have_depth(frames: list[Frame]) -> bool:

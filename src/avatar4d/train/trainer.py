@@ -55,6 +55,18 @@ class TrainingDiverged(Exception):
         )
 
 
+class TrainingOutOfMemory(Exception):
+    """The device ran out of memory during a step; the last checkpoint is kept."""
+
+    def __init__(self, step: int, gaussians: int, device: torch.device, last: Path | None) -> None:
+        kept = f"last checkpoint: {last}" if last else "no checkpoint was written"
+        super().__init__(
+            f"out of memory on {device} at step {step} with {gaussians:,} Gaussians ({kept}); "
+            "train anew with a lower --max-gaussians or --batch-cameras, or continue with "
+            "--resume on a device with more memory"
+        )
+
+
 class FiniteWatch:
     """Remembers, on the device, the first step whose loss was not finite (no host sync).
 
@@ -201,7 +213,11 @@ def run_steps(
 
     for step in range(session.start_step, end):
         completed = step + 1
-        loss = training_step(session, step)
+        try:
+            loss = training_step(session, step)
+        except torch.cuda.OutOfMemoryError:  # torch.OutOfMemoryError since 2.5
+            count = len(session.params["means"])
+            raise TrainingOutOfMemory(completed, count, session.device, last_good) from None
         watch.record(completed, loss)
         loss_sum += loss
         losses_in_sum += 1
