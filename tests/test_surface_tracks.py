@@ -27,6 +27,7 @@ from avatar4d.data import tracks as tracks_module
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.tracks import read_tracks
 from avatar4d.errors import InputError
+from avatar4d.model.quaternions import quat_to_rotation
 from avatar4d.model.trained import load_trained_model
 from avatar4d.train.track_loss import MAX_BIND_DISTANCE, TrackSupervision
 from avatar4d.train.trainer import train
@@ -334,6 +335,9 @@ def test_the_normal_and_flat_losses_need_tracks_with_normals(tmp_path):
     config = dataclasses.replace(TINY_TRAINING, track_normal_weight=0.1)
     with pytest.raises(InputError, match="has no surface normals .*--track-normal-weight 0$"):
         train(root, tmp_path / "run", config, quiet=True)
+    flat_only = dataclasses.replace(config, track_normal_weight=0.0, track_flat_weight=1.0)
+    with pytest.raises(InputError, match="or train with --track-flat-weight 0$"):
+        train(root, tmp_path / "run", flat_only, quiet=True)
     config = dataclasses.replace(config, track_flat_weight=1.0)
     message = "--track-normal-weight 0 and --track-flat-weight 0$"
     with pytest.raises(InputError, match=message):
@@ -360,20 +364,54 @@ def test_the_flat_loss_lays_thin_discs_along_the_surface_normal():
     scales = disc.clone().requires_grad_(True)
     tracked.flat_loss(tilted, scales).backward()
     assert float(tilted.grad[0, 1]) > 0 and torch.all(tilted.grad[1] == 0)  # turned back
-    assert float(scales.grad[0, 2]) > 0 > float(scales.grad[0, 1])  # thinner, middle wider
-    assert float(scales.grad[0, 0]) == 0.0
+    assert float(scales.grad[0, 2]) > 0  # thinner; the other two axes are left as they are
+    assert float(scales.grad[0, 0]) == 0.0 and float(scales.grad[0, 1]) == 0.0
     assert torch.all(scales.grad[1] == 0)
+
+
+def test_the_flat_loss_uses_each_gaussians_own_shortest_axis():
+    # Random unit normals at the track points; random, unnormalised quaternions (as trained).
+    generator = torch.Generator().manual_seed(11)
+    start = torch.rand(400, 3, generator=generator).numpy()
+    surface = torch.nn.functional.normalize(torch.randn(400, 3, generator=generator), dim=-1)
+    tracks = tracks_module.SurfaceTracks(
+        Path("t.safetensors"),
+        np.array([0.0, 0.5]),
+        np.stack([start, start]),
+        np.stack([surface.numpy(), surface.numpy()]).astype(np.float16),
+    )
+    tracked = TrackSupervision.for_train_times(tracks, [0.0, 0.5], 0.0, 1.0, torch.device("cpu"))
+    tracked.bind(torch.from_numpy(start))  # each Gaussian on one track point
+    quats = 3.0 * torch.randn(400, 4, generator=generator)
+    log_scales = torch.randn(400, 3, generator=generator)
+    shortest = log_scales.argmin(dim=-1)
+    axes = quat_to_rotation(torch.nn.functional.normalize(quats, dim=-1))  # columns: the axes
+    axis = axes[torch.arange(400), :, shortest]
+    normal, usable = tracked.canonical_normals(tracked.binding)
+    assert bool(usable.all())
+    ordered = log_scales.sort(dim=-1).values
+    expected = 1 - (axis * normal).sum(-1).abs() + torch.exp(ordered[:, 0] - ordered[:, 1])
+    flat = tracked.flat_loss(quats, log_scales)
+    assert float(flat) == pytest.approx(float(expected.mean()), abs=1e-5)
+    flipped = tracked.flat_loss(quats * torch.tensor([1.0, -1, -1, -1]), log_scales)
+    assert abs(float(flipped) - float(flat)) > 1e-3  # the inverse turn is another axis
 
 
 def test_the_flat_loss_flattens_the_trained_gaussians(tracked_root, tmp_path):
     config = dataclasses.replace(TINY_TRAINING, steps=12, val_every=0, motion_nodes=12)
-    thickness = {}
+    tracks = read_tracks(load_dataset(tracked_root))
+    flat = {}
     for weight in (1.0, 0.0):
         run = tmp_path / f"weight_{weight}"
         train(tracked_root, run, dataclasses.replace(config, track_flat_weight=weight), quiet=True)
-        scales = load_trained_model(run, device="cpu").params["scales"].sort(dim=-1).values
-        thickness[weight] = float(torch.exp(scales[:, 0] - scales[:, 1]).mean())
-    assert thickness[1.0] < thickness[0.0]
+        model = load_trained_model(run, device="cpu")
+        params = model.params
+        tracked = TrackSupervision.for_train_times(
+            tracks, [float(t) for t in tracks.times], 0.0, model.spec.scene_radius, "cpu"
+        )
+        tracked.bind(params["means"])
+        flat[weight] = float(tracked.flat_loss(params["quats"], params["scales"]))
+    assert flat[1.0] < flat[0.0]  # flatter and better aligned with the surface
 
 
 def test_the_normal_loss_changes_how_the_nodes_turn(tracked_root, tmp_path):

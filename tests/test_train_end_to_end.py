@@ -18,7 +18,7 @@ from avatar4d.model.trained import load_trained_model
 from avatar4d.train import losses, progress, trainer
 from avatar4d.train.checkpoint import load_checkpoint
 from avatar4d.train.config import TrainConfig
-from avatar4d.train.frames import check_fits, frame_bytes
+from avatar4d.train.frames import check_fits, frame_bytes, stack_frames
 from avatar4d.train.trainer import TrainingDiverged, train
 
 TINY = TrainConfig(
@@ -286,7 +286,29 @@ def test_running_out_of_memory_stops_in_one_line_and_keeps_the_last_checkpoint(
     assert message.count("\n") == 0
     assert "out of memory on cpu at step 7" in message
     assert f"last checkpoint: {run / 'checkpoints' / 'step_000005.json'}" in message
+    assert "--resume" in message
     assert load_trained_model(run, device="cpu").step == 5
+
+    early = dataclasses.replace(config, steps=6, checkpoint_every=0, val_every=2)
+    monkeypatch.setattr(trainer, "training_step", real_step)
+
+    def validation_that_runs_out(*args):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (validation)")
+
+    monkeypatch.setattr(trainer, "validation_psnr", validation_that_runs_out)
+    command = TrainCommand(data=dataset_root, out=run, force=True, quiet=True, config=early)
+    assert command.run() == 1
+    message = capsys.readouterr().err.strip()
+    assert "at step 2" in message and "no checkpoint was written" in message
+    assert "--resume" not in message
+
+
+def test_stacking_frames_for_a_gpu_checks_its_free_memory_first(dataset_root, monkeypatch):
+    frames = load_dataset(dataset_root).train
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1000, 10**10))
+    with pytest.raises(InputError, match="GB free") as error:
+        stack_frames(frames, torch.device("cuda"))  # refused before anything touches CUDA
+    assert error.value.where == str(frames[0].image_path.parent)
 
 
 def test_frames_that_do_not_fit_the_gpu_are_refused_before_decoding(tmp_path):

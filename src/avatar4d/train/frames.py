@@ -143,9 +143,9 @@ def check_fits(
     free_bytes: int,
     where: Path,
 ) -> None:
-    """InputError (naming ``where``, the frames' folder) when the frames would take more than
-    their share of the device's free memory: refused before decoding, not an out-of-memory
-    error after it."""
+    """InputError (naming the folder of ``where``, one of the frames' images) when the frames
+    would take more than their share of the device's free memory: refused before decoding,
+    not an out-of-memory error after it."""
     needed = frame_bytes(count, width, height, with_depth)
     if needed > FRAMES_SHARE_OF_FREE_MEMORY * free_bytes:
         raise InputError(

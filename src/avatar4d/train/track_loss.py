@@ -152,9 +152,9 @@ class TrackSupervision:
     def flat_loss(self, quats: torch.Tensor, log_scales: torch.Tensor) -> torch.Tensor:
         """Mean, over the Gaussians bound to the surface (with a usable canonical normal), of
         1 - |cos| between each one's shortest axis and the surface normal under it, plus its
-        shortest scale over its middle one: flat discs lying on the surface, whose geometry
-        holds from views between the train cameras (canonical pose: ``normal_loss`` turns
-        them with the surface)."""
+        shortest scale over its middle one (held fixed: the loss thins a Gaussian, it does not
+        widen it): flat discs lying on the surface, whose geometry holds from views between
+        the train cameras (canonical pose: ``normal_loss`` turns them with the surface)."""
         if self.anchor_normals is None:
             raise RuntimeError("these tracks have no normals")
         normals, usable = self.canonical_normals(self.current_binding(len(quats)))
@@ -162,7 +162,7 @@ class TrackSupervision:
         thinnest = torch.nn.functional.one_hot(ordered.indices[:, 0], 3).to(quats.dtype)
         axis = rotate_vectors(torch.nn.functional.normalize(quats, dim=-1), thinnest)
         misalignment = 1.0 - (axis * normals).sum(dim=-1).abs()
-        thickness = torch.exp(ordered.values[:, 0] - ordered.values[:, 1])
+        thickness = torch.exp(ordered.values[:, 0] - ordered.values[:, 1].detach())
         per_gaussian = torch.where(usable, misalignment + thickness, 0.0)
         return per_gaussian.sum() / usable.sum().clamp_min(1)
 

@@ -59,12 +59,16 @@ class TrainingOutOfMemory(Exception):
     """The device ran out of memory during a step; the last checkpoint is kept."""
 
     def __init__(self, step: int, gaussians: int, device: torch.device, last: Path | None) -> None:
-        kept = f"last checkpoint: {last}" if last else "no checkpoint was written"
-        super().__init__(
-            f"out of memory on {device} at step {step} with {gaussians:,} Gaussians ({kept}); "
-            "train anew with a lower --max-gaussians or --batch-cameras, or continue with "
-            "--resume on a device with more memory"
-        )
+        where = f"out of memory on {device} at step {step} with {gaussians:,} Gaussians"
+        anew = "train anew (--force) with a lower --max-gaussians or --batch-cameras"
+        if last is None:
+            message = f"{where} (no checkpoint was written); {anew}"
+        else:
+            message = (
+                f"{where} (last checkpoint: {last}); {anew}, or continue with --resume on a "
+                "device with more memory"
+            )
+        super().__init__(message)
 
 
 class FiniteWatch:
@@ -211,34 +215,38 @@ def run_steps(
         if bad is not None:
             raise TrainingDiverged(bad, last_good)
 
+    out_of_memory_at = None
     for step in range(session.start_step, end):
         completed = step + 1
         try:
             loss = training_step(session, step)
+            watch.record(completed, loss)
+            loss_sum += loss
+            losses_in_sum += 1
+            if session.device.type == "cpu":  # reading a CPU tensor is free: the exact step
+                check_finite(completed)
+            is_last = completed == end
+            if _due(completed, config.log_every) or is_last:
+                check_finite(completed)
+                mean_loss = float(loss_sum) / losses_in_sum
+                progress.log_training(completed, mean_loss, len(session.params["means"]))
+                loss_sum.zero_()
+                losses_in_sum = 0
+            if _due(completed, config.val_every) or (is_last and config.val_every > 0):
+                check_finite(completed)
+                psnr = validation_psnr(session.params, session.deformation, session.validation)
+                if not math.isnan(psnr):
+                    last_psnr = psnr
+                    progress.log_validation(completed, psnr)
+            if _due(completed, config.checkpoint_every) or is_last:
+                check_finite(completed)
+                last_good = save_session(session, run_dir, completed)
         except torch.cuda.OutOfMemoryError:  # torch.OutOfMemoryError since 2.5
-            count = len(session.params["means"])
-            raise TrainingOutOfMemory(completed, count, session.device, last_good) from None
-        watch.record(completed, loss)
-        loss_sum += loss
-        losses_in_sum += 1
-        if session.device.type == "cpu":  # reading a CPU tensor is free: name the exact step
-            check_finite(completed)
-        is_last = completed == end
-        if _due(completed, config.log_every) or is_last:
-            check_finite(completed)
-            mean_loss = float(loss_sum) / losses_in_sum
-            progress.log_training(completed, mean_loss, len(session.params["means"]))
-            loss_sum.zero_()
-            losses_in_sum = 0
-        if _due(completed, config.val_every) or (is_last and config.val_every > 0):
-            check_finite(completed)
-            psnr = validation_psnr(session.params, session.deformation, session.validation)
-            if not math.isnan(psnr):
-                last_psnr = psnr
-                progress.log_validation(completed, psnr)
-        if _due(completed, config.checkpoint_every) or is_last:
-            check_finite(completed)
-            last_good = save_session(session, run_dir, completed)
+            out_of_memory_at = completed
+            break
+    if out_of_memory_at is not None:  # raised here, so no frame of the step's is kept alive
+        count = len(session.params["means"])
+        raise TrainingOutOfMemory(out_of_memory_at, count, session.device, last_good)
     return last_good, last_psnr
 
 
