@@ -38,7 +38,7 @@ class TrainConfig:
     lr_motion_quats: float = 1e-3
     """Learning rate of the rotation control points."""
     lr_node_motion_means: float = 0.005
-    """Learning rate of the nodes' position control points (with ``motion_nodes``), in units
+    """Learning rate of the nodes' position control points (with ``--motion-nodes``), in units
     of the bounds radius."""
     lr_node_means: float = 1.6e-4
     """Learning rate of the nodes' canonical positions, in units of the bounds radius."""
@@ -80,32 +80,32 @@ class TrainConfig:
     0.1, 30.7 at 1 and at 10."""
     track_normal_weight: float = 0.0
     """Weight of the loss that turns each Gaussian as the surface under it turns (the surface
-    tracks' normals, which avatar4d grids write; needs ``track_weight`` > 0); 0 = off."""
+    tracks' normals, which avatar4d grids write; needs ``--track-weight`` > 0); 0 = off."""
     track_flat_weight: float = 0.0
     """Weight of the loss that flattens each Gaussian onto the surface under it in the
     canonical pose: its shortest axis along the tracks' surface normal, and short against
-    its middle one (needs ``track_weight`` > 0 and tracks with normals); 0 = off."""
+    its middle one (needs ``--track-weight`` > 0 and tracks with normals); 0 = off."""
     shading: Literal["static", "lambert"] = "static"
     """static: each Gaussian's colour is fixed; lambert: an albedo lit along a normal that turns
     with the motion, under a light learned from the data (lights fixed in the world brighten
     and darken a turning part; avatar4d.model.shading). The normals start from the surface
-    tracks' normals when the tracks are used (``track_weight`` > 0 and the file has normals),
+    tracks' normals when the tracks are used (``--track-weight`` > 0 and the file has normals),
     else pointing away from the centre of the initial points."""
     random_background: bool = True
     """Composite prediction and ground truth on the same random colour each step (teaches alpha)."""
 
     motion_control_points: int = 0
     """Control points of each motion spline (each Gaussian's, or each node's with
-    ``motion_nodes``); 0 = one per train time when surface tracks supervise the motion (4 to
+    ``--motion-nodes``); 0 = one per train time when surface tracks supervise the motion (4 to
     120 per node, 4 to 60 per Gaussian), else one per two train times (4 to 32)."""
     motion_nodes: int = 0
     """Control nodes that carry the motion, each Gaussian following its nearest ones (skinning
     learned from the data); 0 = every Gaussian carries its own motion spline."""
     node_neighbours: int = 4
-    """Nodes each Gaussian follows, blended by distance (with ``motion_nodes``)."""
+    """Nodes each Gaussian follows, blended by distance (with ``--motion-nodes``)."""
     node_residual_points: int = 0
     """Control points of a per-Gaussian translation spline added to the nodes' motion (with
-    ``motion_nodes``; learning rate ``lr_motion_means``); 0 = none."""
+    ``--motion-nodes``; learning rate ``--lr-motion-means``); 0 = none."""
     time_curriculum_fraction: float = 0.0
     """Over this fraction of the steps, widen the train times used from the initial one to all."""
     loop: Literal["auto", "yes", "no"] = "auto"
