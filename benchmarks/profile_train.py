@@ -75,6 +75,8 @@ def main() -> int:
             training_step(session, step)
         _sync()
     events = profiler.key_averages()
+    launches = sum(e.count for e in events if e.key in ("cudaLaunchKernel", "cuLaunchKernel"))
+    waits = sum(e.count for e in events if e.key == "cudaStreamSynchronize")
     by_device = _top(events, "self_device_time_total", 15)
     by_host = _top(events, "self_cpu_time_total", 15)
     result = {
@@ -82,10 +84,16 @@ def main() -> int:
         "gaussians": len(session.params["means"]),
         "step_ms": step_ms,
         "profiled_steps": args.profile_steps,
+        "kernel_launches_per_step": launches / args.profile_steps,
+        "host_waits_per_step": waits / args.profile_steps,
         "top_by_device_time": by_device,
         "top_by_host_time": by_host,
     }
     print(f"{result['gaussians']} Gaussians, {step_ms:.2f} ms per step (mean of {args.steps})")
+    print(
+        f"{result['kernel_launches_per_step']:.0f} kernel launches and "
+        f"{result['host_waits_per_step']:.1f} host waits per profiled step"
+    )
     for title, rows in (("GPU time", by_device), ("host time", by_host)):
         print(f"top operators by self {title} over {args.profile_steps} steps:")
         for row in rows:
