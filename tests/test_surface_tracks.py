@@ -28,6 +28,7 @@ from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.tracks import read_tracks
 from avatar4d.errors import InputError
 from avatar4d.model.quaternions import quat_to_rotation
+from avatar4d.model.shading import LIGHT_KEY
 from avatar4d.model.trained import load_trained_model
 from avatar4d.train.track_loss import MAX_BIND_DISTANCE, TrackSupervision
 from avatar4d.train.trainer import train
@@ -619,3 +620,18 @@ def test_check_says_whether_the_tracks_have_normals(tmp_path, capsys):
     rewrite_tracks(root, {"times": old.times, "positions": old.positions})  # before normals
     CheckCommand(dir=root, figure=tmp_path / "coverage_old.png").run()
     assert "12,000 surface points at 6 times\n" in capsys.readouterr().out
+
+
+def test_a_shaded_run_loads_with_colours_that_change_as_its_gaussians_turn(tracked_root, tmp_path):
+    config = dataclasses.replace(TINY_TRAINING, steps=6, val_every=0, motion_nodes=12)
+    colours = {}
+    for shading in ("static", "lambert"):
+        run = tmp_path / shading
+        train(tracked_root, run, dataclasses.replace(config, shading=shading), quiet=True)
+        model = load_trained_model(run, device="cpu")
+        if shading == "lambert":
+            with torch.no_grad():  # light from one side: a part that turns changes colour
+                model.params[LIGHT_KEY][:, 1:4] += 0.5
+        colours[shading] = [model.gaussians_at(t)["colors"] for t in (0.0, 0.5)]
+    assert torch.equal(*colours["static"])
+    assert not torch.allclose(*colours["lambert"], atol=1e-4)
