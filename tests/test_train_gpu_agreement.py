@@ -203,7 +203,7 @@ def test_track_normal_and_flat_losses_agree() -> None:
             binding.index.to(device), binding.weights.to(device), binding.bound.to(device)
         )
         turned = torch.nn.functional.normalize(rotation, dim=-1).to(device).requires_grad_()
-        scales = log_scales.to(device).requires_grad_()
+        scales = log_scales.to(device, copy=True).requires_grad_()
         losses = supervision.normal_loss(1, turned), supervision.flat_loss(turned, scales)
         sum(losses).backward()
         results.append([*(loss.detach().cpu() for loss in losses), turned.grad.cpu()])

@@ -1,0 +1,113 @@
+"""What each part of a training step costs: step time with one part switched off at a time.
+
+Run on the GPU machine after a grid exists (e.g. from ``grid_bench.py --stages grid``)::
+
+    python3 benchmarks/step_cost.py /tmp/s/grid --out /tmp/cost --warmup 6000 --json cost.json
+
+Trains ``--warmup`` steps of the GPU preset (``--set`` overrides it), times ``--steps`` steps
+with densification still running, then stops densification (so the Gaussian count no longer
+changes) and times the same number of steps for each variant: the preset, and the preset with
+one loss or setting changed at run time (``VARIANTS``). Variants run in turn, twice over, and
+each reports the mean of its two windows, so slow drift of the device does not favour one.
+A variant's saving over the preset is what that part costs (forward and backward together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import torch
+from grid_bench import _with_overrides
+
+from avatar4d.train.config import TrainConfig
+from avatar4d.train.session import TrainingSession, start_session
+from avatar4d.train.trainer import training_step
+
+VARIANTS: dict[str, dict[str, object]] = {
+    "preset": {},
+    "no depth loss": {"depth_weight": 0.0},
+    "no motion smoothness": {"motion_smoothness": 0.0},
+    "no SSIM": {"ssim_weight": 0.0},
+    "no normal loss": {"track_normal_weight": 0.0},
+    "no track losses": {"track_weight": 0.0},
+    "4 cameras": {"batch_cameras": 4},
+    "16 cameras": {"batch_cameras": 16},
+}
+
+
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def timed_steps(session: TrainingSession, first: int, count: int) -> float:
+    """Mean milliseconds per step over ``count`` steps from ``first``."""
+    _sync()
+    start = time.perf_counter()
+    for step in range(first, first + count):
+        training_step(session, step)
+    _sync()
+    return (time.perf_counter() - start) * 1000.0 / count
+
+
+def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tracks) -> None:
+    session.config = dataclasses.replace(base, **changes)
+    # Without the track loss the session carries no tracks (as a run with --track-weight 0).
+    session.tracks = None if session.config.track_weight <= 0 else tracks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("grid", type=Path)
+    parser.add_argument("--out", type=Path, required=True, help="run folder (replaced)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--warmup", type=int, default=6000)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    base = _with_overrides(TrainConfig.for_gpu(), args.set)
+    session = start_session(args.grid, args.out, base, resume=False, force=True, quiet=True)
+    for step in range(args.warmup):
+        training_step(session, step)
+    step = args.warmup
+    densifying_ms = timed_steps(session, step, args.steps)
+    step += args.steps
+
+    session.strategy.refine_stop_iter = step  # the Gaussian count is fixed from here on
+    tracks = session.tracks
+    windows: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for _ in range(2):
+        for name, changes in VARIANTS.items():
+            if "track_normal_weight" in changes and not base.track_normal_weight:
+                continue
+            with_variant(session, base, changes, tracks)
+            windows[name].append(timed_steps(session, step, args.steps))
+            step += args.steps
+    with_variant(session, base, {}, tracks)
+
+    step_ms = {name: sum(times) / len(times) for name, times in windows.items() if times}
+    preset = step_ms["preset"]
+    result = {
+        "settings": args.set,
+        "gaussians": len(session.params["means"]),
+        "steps_per_window": args.steps,
+        "densifying_step_ms": densifying_ms,
+        "step_ms": step_ms,
+        "saving_ms": {name: preset - ms for name, ms in step_ms.items() if name != "preset"},
+    }
+    print(f"{result['gaussians']} Gaussians; {densifying_ms:.2f} ms a step while densifying")
+    for name, ms in step_ms.items():
+        print(f"  {name:22s} {ms:6.2f} ms a step ({ms - preset:+.2f})")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
