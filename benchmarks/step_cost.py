@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from grid_bench import _with_overrides
 
+from avatar4d.raster.gsplat_backend import SETTINGS
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.trainer import training_step
@@ -36,7 +37,9 @@ VARIANTS: dict[str, dict[str, object]] = {
     "no track losses": {"track_weight": 0.0},
     "4 cameras": {"batch_cameras": 4},
     "16 cameras": {"batch_cameras": 16},
+    "packed rasterisation": {"packed": True},
 }
+RASTER_KEYS = ("packed",)  # gsplat settings, not TrainConfig fields
 
 
 def _sync() -> None:
@@ -55,7 +58,10 @@ def timed_steps(session: TrainingSession, first: int, count: int) -> float:
 
 
 def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tracks) -> None:
-    session.config = dataclasses.replace(base, **changes)
+    raster = {key: value for key, value in changes.items() if key in RASTER_KEYS}
+    SETTINGS.update({"packed": False} | raster)
+    config_changes = {key: value for key, value in changes.items() if key not in RASTER_KEYS}
+    session.config = dataclasses.replace(base, **config_changes)
     # Without the track loss the session carries no tracks (as a run with --track-weight 0).
     session.tracks = None if session.config.track_weight <= 0 else tracks
 
@@ -81,12 +87,20 @@ def main() -> int:
     session.strategy.refine_stop_iter = step  # the Gaussian count is fixed from here on
     tracks = session.tracks
     windows: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    failed: dict[str, str] = {}
     for _ in range(2):
         for name, changes in VARIANTS.items():
             if "track_normal_weight" in changes and not base.track_normal_weight:
                 continue
+            if name in failed:
+                continue
             with_variant(session, base, changes, tracks)
-            windows[name].append(timed_steps(session, step, args.steps))
+            try:
+                windows[name].append(timed_steps(session, step, args.steps))
+            except Exception as error:  # report and go on with the other variants
+                failed[name] = f"{type(error).__name__}: {error}"
+                windows[name].clear()
+                print(f"{name}: failed: {failed[name]}")
             step += args.steps
     with_variant(session, base, {}, tracks)
 
@@ -99,6 +113,7 @@ def main() -> int:
         "densifying_step_ms": densifying_ms,
         "step_ms": step_ms,
         "saving_ms": {name: preset - ms for name, ms in step_ms.items() if name != "preset"},
+        "failed": failed,
     }
     print(f"{result['gaussians']} Gaussians; {densifying_ms:.2f} ms a step while densifying")
     for name, ms in step_ms.items():
