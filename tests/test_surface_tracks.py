@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import tyro
 from safetensors.numpy import save_file
 from test_grid_writer import TINY, read_json, write_tiny
 from test_train_end_to_end import TINY as TINY_TRAINING
@@ -24,15 +23,13 @@ from avatar4d.capture.surface_tracks import (
     sample_surface,
     triangle_areas,
 )
-from avatar4d.commands.train import TrainCommand
 from avatar4d.data import tracks as tracks_module
 from avatar4d.data.dnerf import load_dataset
-from avatar4d.data.tracks import read_tracks, tracks_have_normals
+from avatar4d.data.tracks import read_tracks
 from avatar4d.errors import InputError
 from avatar4d.model.quaternions import quat_to_rotation
 from avatar4d.model.shading import LIGHT_KEY
 from avatar4d.model.trained import load_trained_model
-from avatar4d.train.config import TrainConfig
 from avatar4d.train.track_loss import MAX_BIND_DISTANCE, TrackSupervision
 from avatar4d.train.trainer import train
 
@@ -416,26 +413,6 @@ def test_the_flat_loss_flattens_the_trained_gaussians(tracked_root, tmp_path):
         tracked.bind(params["means"])
         flat[weight] = float(tracked.flat_loss(params["quats"], params["scales"]))
     assert flat[1.0] < flat[0.0]  # flatter and better aligned with the surface
-
-
-def test_the_gpu_presets_normal_loss_is_dropped_only_for_tracks_without_normals(tmp_path):
-    root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
-
-    def resolved(*options: str) -> TrainConfig:
-        args = [str(root), "--out", str(tmp_path / "run"), "--preset", "gpu", *options]
-        return tyro.cli(TrainCommand, args=args).resolved_config()
-
-    preset = TrainConfig.for_gpu().track_normal_weight
-    assert preset > 0 and tracks_have_normals(root)
-    assert resolved().track_normal_weight == preset
-    old = read_tracks(load_dataset(root))
-    rewrite_tracks(root, {"times": old.times, "positions": old.positions})  # before normals
-    assert not tracks_have_normals(root)
-    assert resolved().track_normal_weight == 0.0
-    assert resolved("--track-normal-weight", "0.5").track_normal_weight == 0.5  # then refused
-    assert resolved().shading == TrainConfig.for_gpu().shading  # only the loss is dropped
-    (root / "tracks.safetensors").write_bytes(b"not a safetensors file")
-    assert not tracks_have_normals(root)  # the run itself reports the corrupt file
 
 
 def test_the_normal_loss_changes_how_the_nodes_turn(tracked_root, tmp_path):

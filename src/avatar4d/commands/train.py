@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 import tyro
 
-from avatar4d.data.tracks import tracks_have_normals
 from avatar4d.errors import InputError
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.device import resolve_device
@@ -91,13 +90,7 @@ class TrainCommand:
             device = resolve_device(self.config.device)
             preset = "gpu" if device.type == "cuda" else "cpu"
         base = TrainConfig.for_gpu() if preset == "gpu" else TrainConfig()
-        config = dataclasses.replace(base, **changed)
-        # The preset's normal loss, on tracks without normals (grids from before them): off
-        # rather than a refusal of the defaults. Asked for by name, it is refused.
-        preset_normal_loss = "track_normal_weight" not in changed and config.track_normal_weight
-        if preset_normal_loss and not tracks_have_normals(self.data):
-            config = dataclasses.replace(config, track_normal_weight=0.0)
-        return config
+        return dataclasses.replace(base, **changed)
 
     def run(self) -> int:
         if self.resume and self.force:

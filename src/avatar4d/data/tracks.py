@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d.data.dataset import Dataset
-from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.track_limits import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
 from avatar4d.errors import InputError
 
@@ -106,21 +105,6 @@ def read_tracks(dataset: Dataset) -> SurfaceTracks | None:
     if normals is not None and not np.isfinite(normals).all():
         raise InputError(path, "normals are not all finite")
     return SurfaceTracks(path=path, times=times, positions=positions, normals=normals)
-
-
-def tracks_have_normals(dataset_root: Path) -> bool:
-    """Whether the dataset's surface tracks carry normals, from the file's header alone; False
-    when it has no tracks or cannot be read (training reports the problem itself)."""
-    try:
-        path = tracks_path(load_dataset(dataset_root))
-        if path is None or not path.is_file():
-            return False
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="numpy") as file:
-            return "normals" in set(file.keys())
-    except Exception:  # any problem is reported, with its file, when the run starts
-        return False
 
 
 def missing_train_times(tracks: SurfaceTracks, train_times: list[float]) -> list[float]:

@@ -174,14 +174,10 @@ class TrainConfig:
             # without tracks; 35.0 / 35.3 / 34.0 at 0.03, 35.5 / 36.1 / 34.9 at 0.1,
             # 35.6 / 36.1 / 35.1 at 0.3, 35.4 / 36.1 / 35.1 at 1, 34.9 / 35.8 / 34.9 at 3.
             track_weight=0.3,
-            # Grid-24x60 512², 10k steps (4 H200s, one run each, 49c6e91), novel view / time /
-            # both: Robot Dance 38.40 / 36.84 / 35.57 static, 38.77 / 36.96 / 35.73 lambert,
-            # 39.16 / 37.00 / 35.88 lambert + normal loss 0.1 (0.3: 39.13 / 36.95 / 35.84,
-            # 1: 39.11 / 36.92 / 35.82); Soldier Walk 37.84 / 37.80 / 36.44, 37.93 / 37.83 /
-            # 36.51, 38.15 / 37.89 / 36.64. +5.7 % a step over static since 2916f42. Tracks
-            # without normals drop the preset's normal loss (commands/train.py).
-            shading="lambert",
-            track_normal_weight=0.1,
+            # Static shading, no normal loss: lambert + normal loss 0.1 gained 0.1 to 0.8 dB
+            # (Robot Dance, Soldier Walk 512², 10k steps) but the Soldier row trained 330 s
+            # (8e3f692) and, made cheaper since, still 349 s (8799119; 266 static at 777bfb5);
+            # docs/benchmarks.md.
             grow_grad2d=1e-4,
             init_points=100_000,
             init_hull_resolution=160,
