@@ -5,7 +5,8 @@ Run on the GPU machine after a grid exists (e.g. from ``grid_bench.py --stages g
     python3 benchmarks/step_cost.py /tmp/s/grid --out /tmp/cost --warmup 6000 --json cost.json
 
 Trains ``--warmup`` steps of the GPU preset (``--set`` overrides it), times ``--steps`` steps
-with densification still running, then stops densification (so the Gaussian count no longer
+with densification still running (with our screen-gradient statistics and gsplat's, in turn),
+then stops densification (so the Gaussian count no longer
 changes) and times the same number of steps for each variant: the preset, and the preset with
 one loss or setting changed at run time (``VARIANTS``). Variants run in turn, twice over, and
 each reports the mean of its two windows, so slow drift of the device does not favour one.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ import torch
 from grid_bench import _with_overrides
 
 from avatar4d.raster.gsplat_backend import SETTINGS
+from avatar4d.train import losses
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.trainer import training_step
@@ -38,8 +41,11 @@ VARIANTS: dict[str, dict[str, object]] = {
     "4 cameras": {"batch_cameras": 4},
     "16 cameras": {"batch_cameras": 16},
     "packed rasterisation": {"packed": True},
+    "SSIM by autograd": {"ssim_closed_form": False},
 }
 RASTER_KEYS = ("packed",)  # gsplat settings, not TrainConfig fields
+CODE_KEYS = ("packed", "ssim_closed_form")  # not TrainConfig fields
+SSIM = losses.ssim
 
 
 def _sync() -> None:
@@ -60,7 +66,8 @@ def timed_steps(session: TrainingSession, first: int, count: int) -> float:
 def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tracks) -> None:
     raster = {key: value for key, value in changes.items() if key in RASTER_KEYS}
     SETTINGS.update({"packed": False} | raster)
-    config_changes = {key: value for key, value in changes.items() if key not in RASTER_KEYS}
+    losses.ssim = functools.partial(SSIM, closed_form=changes.get("ssim_closed_form", True))
+    config_changes = {key: value for key, value in changes.items() if key not in CODE_KEYS}
     session.config = dataclasses.replace(base, **config_changes)
     # Without the track loss the session carries no tracks (as a run with --track-weight 0).
     session.tracks = None if session.config.track_weight <= 0 else tracks
@@ -80,9 +87,16 @@ def main() -> int:
     session = start_session(args.grid, args.out, base, resume=False, force=True, quiet=True)
     for step in range(args.warmup):
         training_step(session, step)
+    # While densifying: our screen-gradient statistics and gsplat's, in turn, twice.
     step = args.warmup
-    densifying_ms = timed_steps(session, step, args.steps)
-    step += args.steps
+    densifying: dict[bool, list[float]] = {False: [], True: []}
+    for gsplat_statistics in (False, True, False, True):
+        session.strategy.gsplat_statistics = gsplat_statistics
+        densifying[gsplat_statistics].append(timed_steps(session, step, args.steps))
+        step += args.steps
+    session.strategy.gsplat_statistics = False
+    densifying_ms = sum(densifying[False]) / 2
+    gsplat_statistics_ms = sum(densifying[True]) / 2
 
     session.strategy.refine_stop_iter = step  # the Gaussian count is fixed from here on
     tracks = session.tracks
@@ -111,11 +125,15 @@ def main() -> int:
         "gaussians": len(session.params["means"]),
         "steps_per_window": args.steps,
         "densifying_step_ms": densifying_ms,
+        "densifying_step_ms_gsplat_statistics": gsplat_statistics_ms,
         "step_ms": step_ms,
         "saving_ms": {name: preset - ms for name, ms in step_ms.items() if name != "preset"},
         "failed": failed,
     }
-    print(f"{result['gaussians']} Gaussians; {densifying_ms:.2f} ms a step while densifying")
+    print(
+        f"{result['gaussians']} Gaussians; {densifying_ms:.2f} ms a step while densifying "
+        f"({gsplat_statistics_ms:.2f} with gsplat's statistics)"
+    )
     for name, ms in step_ms.items():
         print(f"  {name:22s} {ms:6.2f} ms a step ({ms - preset:+.2f})")
     if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from avatar4d.model.deformation import SplineDeformation
@@ -109,3 +110,47 @@ def test_opacity_reset_happens_when_asked():
     assert float(torch.sigmoid(params["opacities"].detach()).max()) <= 0.1 + 1e-6
     untouched, _, _, _ = train_steps(densifying_config(grow_grad2d=1.0), count=30, steps=5)
     assert float(torch.sigmoid(untouched["opacities"].detach()).max()) > 0.5
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+        ),
+    ],
+)
+def test_screen_gradient_statistics_match_gsplats_without_reading_the_device(device):
+    """The masked sums over the cameras give gsplat's gathered statistics (a real render's
+    info, gsplat's rasteriser on CUDA; radii zero where a Gaussian is off a camera), over
+    several updates."""
+    config = densifying_config()
+    deformation, cpu_params, _, strategy, _ = setup(30, config, seed=3)
+    params = {
+        key: torch.nn.Parameter(value.detach().to(device)) for key, value in cpu_params.items()
+    }
+    with torch.no_grad():
+        params["means"][:4, 0] += 40.0  # off both cameras
+        params["means"][4:6, 0] += 2.0  # off one of them
+    strategy.refine_scale2d_stop_iter = 1  # the radii statistic too
+    states = {True: strategy.initialize_state(scene_scale=1.0)}
+    states[False] = strategy.initialize_state(scene_scale=1.0)
+    target = torch.rand(2, SIZE, SIZE, 3, generator=torch.Generator().manual_seed(4))
+    cameras = camera_batch().to(device)
+    for step in range(3):
+        posed = deformation.deform(params, 0.3)
+        output = render_gaussians(posed, cameras, torch.ones(3, device=device))
+        strategy.step_pre_backward(params, {}, states[True], step, output.info)
+        (output.rgb - target.to(device)).abs().mean().backward()
+        assert bool((output.info["radii"] == 0).any()) and bool((output.info["radii"] > 0).any())
+        for gsplat_statistics, state in states.items():
+            strategy.gsplat_statistics = gsplat_statistics
+            strategy._update_state(params, state, output.info, packed=False)
+        for param in params.values():
+            param.grad = None
+    ours, gsplats = states[False], states[True]
+    assert float(gsplats["count"].max()) == 6.0 and float(gsplats["grad2d"].max()) > 0
+    for key in ("grad2d", "count", "radii"):
+        torch.testing.assert_close(ours[key], gsplats[key])

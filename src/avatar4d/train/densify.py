@@ -1,10 +1,13 @@
 """Densification: gsplat's DefaultStrategy, sized to the scene, with a cap on the count.
 
-Two additions to gsplat 1.5.3's strategy:
+Three changes to gsplat 1.5.3's strategy:
 - opacity resets happen: its check ``step % self.reset_every == 0 & step > 0`` parses as
   ``step % reset_every == (0 & step) > 0``, a chained comparison that is always False;
 - ``max_gaussians``: after each densification, the least opaque Gaussians beyond the cap are
-  removed (through gsplat's own ``remove``, which keeps the optimiser states in step).
+  removed (through gsplat's own ``remove``, which keeps the optimiser states in step);
+- the screen-gradient statistics of the unpacked layout are summed over the cameras with a
+  mask instead of gathered by the visible pairs' indices, whose count the host must read
+  (a wait for the GPU every step of densification).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from avatar4d.train.config import TrainConfig
 class CappedDefaultStrategy(DefaultStrategy):
     max_gaussians: int = 0  # 0 = no cap
     reset_opacities: bool = False
+    gsplat_statistics: bool = False  # True: gsplat's own update (kept to time against)
 
     def is_refine_step(self, step: int) -> bool:
         return (
@@ -46,6 +50,37 @@ class CappedDefaultStrategy(DefaultStrategy):
             reset_opa(params=params, optimizers=optimizers, state=state, value=self.prune_opa * 2)
         if self.max_gaussians > 0 and self.is_refine_step(step):
             self.enforce_cap(params, optimizers, state)
+
+    @torch.no_grad()
+    def _update_state(
+        self,
+        params: dict[str, torch.nn.Parameter],
+        state: dict[str, Any],
+        info: dict[str, Any],
+        packed: bool = False,
+    ) -> None:
+        if packed or self.gsplat_statistics:
+            super()._update_state(params, state, info, packed=packed)
+            return
+        gradient = info[self.key_for_gradient]
+        grads = gradient.absgrad if self.absgrad else gradient.grad  # (C, N, 2)
+        # Normalised to [-1, 1] screen space, as gsplat does.
+        x_scale = info["width"] / 2.0 * info["n_cameras"]
+        y_scale = info["height"] / 2.0 * info["n_cameras"]
+        norms = torch.hypot(grads[..., 0] * x_scale, grads[..., 1] * y_scale)
+        visible = (info["radii"] > 0.0).all(dim=-1)  # (C, N)
+        count = len(next(iter(params.values())))
+        for key in ("grad2d", "count"):
+            if state[key] is None:
+                state[key] = torch.zeros(count, device=grads.device)
+        state["grad2d"] += torch.where(visible, norms, 0.0).sum(dim=0)
+        state["count"] += visible.sum(dim=0)
+        if self.refine_scale2d_stop_iter > 0:
+            if state["radii"] is None:
+                state["radii"] = torch.zeros(count, device=grads.device)
+            radii = torch.where(visible, info["radii"].amax(dim=-1), 0).amax(dim=0)
+            size = float(max(info["width"], info["height"]))
+            torch.maximum(state["radii"], radii / size, out=state["radii"])
 
     @torch.no_grad()
     def enforce_cap(
