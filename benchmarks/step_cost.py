@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import json
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ import torch
 from grid_bench import _with_overrides
 
 from avatar4d.raster.gsplat_backend import SETTINGS
-from avatar4d.train import losses
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.trainer import training_step
@@ -41,11 +39,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     "4 cameras": {"batch_cameras": 4},
     "16 cameras": {"batch_cameras": 16},
     "packed rasterisation": {"packed": True},
-    "SSIM by autograd": {"ssim_closed_form": False},
 }
 RASTER_KEYS = ("packed",)  # gsplat settings, not TrainConfig fields
-CODE_KEYS = ("packed", "ssim_closed_form")  # not TrainConfig fields
-SSIM = losses.ssim
 
 
 def _sync() -> None:
@@ -66,8 +61,7 @@ def timed_steps(session: TrainingSession, first: int, count: int) -> float:
 def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tracks) -> None:
     raster = {key: value for key, value in changes.items() if key in RASTER_KEYS}
     SETTINGS.update({"packed": False} | raster)
-    losses.ssim = functools.partial(SSIM, closed_form=changes.get("ssim_closed_form", True))
-    config_changes = {key: value for key, value in changes.items() if key not in CODE_KEYS}
+    config_changes = {key: value for key, value in changes.items() if key not in RASTER_KEYS}
     session.config = dataclasses.replace(base, **config_changes)
     # Without the track loss the session carries no tracks (as a run with --track-weight 0).
     session.tracks = None if session.config.track_weight <= 0 else tracks

@@ -78,61 +78,25 @@ def blur_2d(
     return blur_last_axis(blurred.transpose(-1, -2), along_columns)
 
 
-def ssim_map(
-    mu_x: torch.Tensor, xx: torch.Tensor, xy: torch.Tensor, mu_y: torch.Tensor, yy: torch.Tensor
-) -> torch.Tensor:
-    """The SSIM of every pixel from the blurred moments: x, x², xy, y, y²."""
-    numerator = (2 * mu_x * mu_y + SSIM_C1) * (2 * (xy - mu_x * mu_y) + SSIM_C2)
-    denominator = (mu_x**2 + mu_y**2 + SSIM_C1) * ((xx - mu_x**2) + (yy - mu_y**2) + SSIM_C2)
-    return numerator / denominator
-
-
-class MeanSsimFromMoments(torch.autograd.Function):
-    """Mean of ``ssim_map`` with its derivatives in closed form, for x's three moments only.
-
-    Autograd through ``ssim_map`` saves and replays about thirty full-size operations; these
-    few do the same (the target's moments need no gradient)."""
-
-    @staticmethod
-    def forward(ctx, mu_x, xx, xy, mu_y, yy):  # noqa: ANN001, ANN205 (autograd's signature)
-        a1 = 2 * mu_x * mu_y + SSIM_C1
-        a2 = 2 * (xy - mu_x * mu_y) + SSIM_C2
-        b1 = mu_x**2 + mu_y**2 + SSIM_C1
-        b2 = (xx - mu_x**2) + (yy - mu_y**2) + SSIM_C2
-        values = a1 * a2 / (b1 * b2)
-        ctx.save_for_backward(mu_x, mu_y, a1, a2, b1, b2, values)
-        return values.mean()
-
-    @staticmethod
-    def backward(ctx, grad):  # noqa: ANN001, ANN205
-        mu_x, mu_y, a1, a2, b1, b2, values = ctx.saved_tensors
-        scale = grad / values.numel()
-        inverse = scale / (b1 * b2)
-        d_xy = 2 * a1 * inverse
-        d_xx = -scale * values / b2
-        d_mu_x = 2 * mu_y * (a2 - a1) * inverse + 2 * scale * mu_x * values * (1 / b2 - 1 / b1)
-        return d_mu_x, d_xx, d_xy, None, None
-
-
-def ssim(pred: torch.Tensor, target: torch.Tensor, closed_form: bool = True) -> torch.Tensor:
-    """Mean SSIM of (B, H, W, 3) images in [0, 1] (11 x 11 Gaussian window, zero padding);
-    only ``pred`` gets a gradient.
+def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean SSIM of (B, H, W, 3) images in [0, 1] (11 x 11 Gaussian window, zero padding).
 
     The separable window runs along rows, then columns, each pass a matrix product
     (``blur_2d``): the numbers of a zero-padded convolution, in large products instead of
-    many small kernels, with the moments of each image stacked into one blur. The SSIM map's
-    layout does not matter to its mean. ``closed_form=False`` differentiates the map by
-    autograd instead (the same numbers, more work: kept to test and time against).
+    many small kernels. The SSIM map's layout does not matter to its mean.
     """
-    x = pred.permute(0, 3, 1, 2)  # (B, 3, H, W)
-    y = target.detach().permute(0, 3, 1, 2)
+    x = pred.permute(0, 3, 1, 2).contiguous()  # (B, 3, H, W)
+    y = target.permute(0, 3, 1, 2).contiguous()
     along_rows, along_columns = axis_matrix(x.shape[-1], x), axis_matrix(x.shape[-2], x)
-    mu_x, xx, xy = blur_2d(torch.stack((x, x * x, x * y)), along_rows, along_columns)
-    with torch.no_grad():
-        mu_y, yy = blur_2d(torch.stack((y, y * y)), along_rows, along_columns)
-    if closed_form:
-        return MeanSsimFromMoments.apply(mu_x, xx, xy, mu_y, yy)
-    return ssim_map(mu_x, xx, xy, mu_y, yy).mean()
+    mu_x, mu_y, xx, yy, xy = (
+        blur_2d(image, along_rows, along_columns) for image in (x, y, x * x, y * y, x * y)
+    )
+    var_x = xx - mu_x**2
+    var_y = yy - mu_y**2
+    covar = xy - mu_x * mu_y
+    numerator = (2 * mu_x * mu_y + SSIM_C1) * (2 * covar + SSIM_C2)
+    denominator = (mu_x**2 + mu_y**2 + SSIM_C1) * (var_x + var_y + SSIM_C2)
+    return (numerator / denominator).mean()
 
 
 def composite(rgba: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
