@@ -22,13 +22,44 @@ from grid_bench import _with_overrides
 from torch.profiler import ProfilerActivity, profile
 
 from avatar4d.train.config import TrainConfig
-from avatar4d.train.session import start_session
+from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.trainer import training_step
 
 
 def _sync() -> None:
     if torch.cuda.is_available():
         torch.cuda.synchronize()
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, warmup: int) -> None:
+    """The grid, run folder, overrides, warm-up and window of a timing script."""
+    parser.add_argument("grid", type=Path)
+    parser.add_argument("--out", type=Path, required=True, help="run folder (replaced)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--json", type=Path)
+
+
+def warmed_session(args: argparse.Namespace) -> TrainingSession:
+    """A new run of the GPU preset (with ``--set``) trained ``--warmup`` steps."""
+    config = _with_overrides(TrainConfig.for_gpu(), args.set)
+    # Densification runs as in a real run; the schedule is the preset's.
+    session = start_session(args.grid, args.out, config, resume=False, force=True, quiet=True)
+    for step in range(args.warmup):
+        training_step(session, step)
+    return session
+
+
+def timed_steps(session: TrainingSession, first: int, count: int) -> float:
+    """Mean milliseconds per step over ``count`` steps from ``first`` (synchronised at the
+    ends only)."""
+    _sync()
+    start = time.perf_counter()
+    for step in range(first, first + count):
+        training_step(session, step)
+    _sync()
+    return (time.perf_counter() - start) * 1000.0 / count
 
 
 def _top(events, key: str, count: int) -> list[dict]:
@@ -46,28 +77,13 @@ def _top(events, key: str, count: int) -> list[dict]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("grid", type=Path)
-    parser.add_argument("--out", type=Path, required=True, help="run folder (replaced)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--warmup", type=int, default=3000)
-    parser.add_argument("--steps", type=int, default=300)
+    add_run_arguments(parser, warmup=3000)
     parser.add_argument("--profile-steps", type=int, default=50)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    config = _with_overrides(TrainConfig.for_gpu(), args.set)
-    # Densification runs while timing, as in a real run; the schedule is the preset's.
-    session = start_session(args.grid, args.out, config, resume=False, force=True, quiet=True)
-    for step in range(args.warmup):
-        training_step(session, step)
-    _sync()
-
-    start = time.perf_counter()
+    session = warmed_session(args)
     base = args.warmup
-    for step in range(base, base + args.steps):
-        training_step(session, step)
-    _sync()
-    step_ms = (time.perf_counter() - start) * 1000.0 / args.steps
+    step_ms = timed_steps(session, base, args.steps)
 
     base += args.steps
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as profiler:

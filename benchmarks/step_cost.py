@@ -8,8 +8,9 @@ Trains ``--warmup`` steps of the GPU preset (``--set`` overrides it), times ``--
 with densification still running (with our screen-gradient statistics and gsplat's, in turn),
 then stops densification (so the Gaussian count no longer
 changes) and times the same number of steps for each variant: the preset, and the preset with
-one loss or setting changed at run time (``VARIANTS``). Variants run in turn, twice over, and
-each reports the mean of its two windows, so slow drift of the device does not favour one.
+one loss or setting changed at run time (``VARIANTS``). Variants run in turn, then again in
+the reverse order, and each reports the mean of its two windows, so a steady drift of the
+device does not favour one; the JSON keeps every window.
 A variant's saving over the preset is what that part costs (forward and backward together).
 """
 
@@ -18,16 +19,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import time
-from pathlib import Path
 
-import torch
-from grid_bench import _with_overrides
+from profile_train import add_run_arguments, timed_steps, warmed_session
 
 from avatar4d.raster.gsplat_backend import SETTINGS
 from avatar4d.train.config import TrainConfig
-from avatar4d.train.session import TrainingSession, start_session
-from avatar4d.train.trainer import training_step
+from avatar4d.train.session import TrainingSession
 
 VARIANTS: dict[str, dict[str, object]] = {
     "preset": {},
@@ -43,21 +40,6 @@ VARIANTS: dict[str, dict[str, object]] = {
 RASTER_KEYS = ("packed",)  # gsplat settings, not TrainConfig fields
 
 
-def _sync() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def timed_steps(session: TrainingSession, first: int, count: int) -> float:
-    """Mean milliseconds per step over ``count`` steps from ``first``."""
-    _sync()
-    start = time.perf_counter()
-    for step in range(first, first + count):
-        training_step(session, step)
-    _sync()
-    return (time.perf_counter() - start) * 1000.0 / count
-
-
 def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tracks) -> None:
     raster = {key: value for key, value in changes.items() if key in RASTER_KEYS}
     SETTINGS.update({"packed": False} | raster)
@@ -69,22 +51,16 @@ def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tra
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("grid", type=Path)
-    parser.add_argument("--out", type=Path, required=True, help="run folder (replaced)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--warmup", type=int, default=6000)
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--json", type=Path)
+    add_run_arguments(parser, warmup=6000)
     args = parser.parse_args()
 
-    base = _with_overrides(TrainConfig.for_gpu(), args.set)
-    session = start_session(args.grid, args.out, base, resume=False, force=True, quiet=True)
-    for step in range(args.warmup):
-        training_step(session, step)
-    # While densifying: our screen-gradient statistics and gsplat's, in turn, twice.
+    session = warmed_session(args)
+    base = session.config
+    # While densifying (the count grows): ours, gsplat's, gsplat's, ours, so that a steady
+    # growth weighs on both alike.
     step = args.warmup
     densifying: dict[bool, list[float]] = {False: [], True: []}
-    for gsplat_statistics in (False, True, False, True):
+    for gsplat_statistics in (False, True, True, False):
         session.strategy.gsplat_statistics = gsplat_statistics
         densifying[gsplat_statistics].append(timed_steps(session, step, args.steps))
         step += args.steps
@@ -96,8 +72,8 @@ def main() -> int:
     tracks = session.tracks
     windows: dict[str, list[float]] = {name: [] for name in VARIANTS}
     failed: dict[str, str] = {}
-    for _ in range(2):
-        for name, changes in VARIANTS.items():
+    for round_order in (list(VARIANTS.items()), list(VARIANTS.items())[::-1]):
+        for name, changes in round_order:
             if "track_normal_weight" in changes and not base.track_normal_weight:
                 continue
             if name in failed:
@@ -117,7 +93,10 @@ def main() -> int:
     result = {
         "settings": args.set,
         "gaussians": len(session.params["means"]),
+        "warmup_steps": args.warmup,
         "steps_per_window": args.steps,
+        "windows_ms": windows,
+        "densifying_windows_ms": {"ours": densifying[False], "gsplat": densifying[True]},
         "densifying_step_ms": densifying_ms,
         "densifying_step_ms_gsplat_statistics": gsplat_statistics_ms,
         "step_ms": step_ms,

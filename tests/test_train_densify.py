@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from gsplat.strategy import DefaultStrategy
 
 from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import make_params
@@ -112,6 +113,44 @@ def test_opacity_reset_happens_when_asked():
     assert float(torch.sigmoid(untouched["opacities"].detach()).max()) > 0.5
 
 
+def running_radii(updates: list[dict], count: int) -> torch.Tensor:
+    """The radii statistic by hand: each Gaussian's largest radius over every camera that
+    saw it and every update, over the image's longer side."""
+    largest = torch.zeros(count)
+    for info in updates:
+        radii = info["radii"].detach().cpu().float()
+        visible = (radii > 0).all(dim=-1)
+        per_camera = torch.where(visible, radii.amax(dim=-1), 0.0)
+        largest = torch.maximum(
+            largest, per_camera.amax(dim=0) / max(info["width"], info["height"])
+        )
+    return largest
+
+
+def update_both(strategy, params, states, info, monkeypatch) -> None:
+    """gsplat's update into states[True], ours into states[False] (gsplat's made to fail
+    meanwhile, so ours cannot fall back on it)."""
+    DefaultStrategy._update_state(strategy, params, states[True], info, packed=False)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("gsplat's statistics ran")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DefaultStrategy, "_update_state", refused)
+        strategy._update_state(params, states[False], info, packed=False)
+
+
+def assert_same_statistics(states, updates, count) -> None:
+    ours, gsplats = states[False], states[True]
+    torch.testing.assert_close(ours["grad2d"], gsplats["grad2d"])
+    torch.testing.assert_close(ours["count"], gsplats["count"])
+    assert ours["count"].dtype == torch.float32
+    # gsplat writes one camera's radius where several saw a Gaussian (indexed assignment
+    # with repeated indices); ours keeps the largest, as its comment intends.
+    torch.testing.assert_close(ours["radii"].cpu(), running_radii(updates, count))
+    assert bool((gsplats["radii"] <= ours["radii"]).all())
+
+
 @pytest.mark.parametrize(
     "device",
     [
@@ -122,10 +161,10 @@ def test_opacity_reset_happens_when_asked():
         ),
     ],
 )
-def test_screen_gradient_statistics_match_gsplats_without_reading_the_device(device):
+def test_screen_gradient_statistics_match_gsplats_without_reading_the_device(device, monkeypatch):
     """The masked sums over the cameras give gsplat's gathered statistics (a real render's
-    info, gsplat's rasteriser on CUDA; radii zero where a Gaussian is off a camera), over
-    several updates."""
+    info, gsplat's rasteriser on CUDA, two cameras at different distances; radii zero where
+    a Gaussian is off a camera), over several updates, and on CUDA never wait for it."""
     config = densifying_config()
     deformation, cpu_params, _, strategy, _ = setup(30, config, seed=3)
     params = {
@@ -135,22 +174,61 @@ def test_screen_gradient_statistics_match_gsplats_without_reading_the_device(dev
         params["means"][:4, 0] += 40.0  # off both cameras
         params["means"][4:6, 0] += 2.0  # off one of them
     strategy.refine_scale2d_stop_iter = 1  # the radii statistic too
-    states = {True: strategy.initialize_state(scene_scale=1.0)}
-    states[False] = strategy.initialize_state(scene_scale=1.0)
+    states = {flag: strategy.initialize_state(scene_scale=1.0) for flag in (True, False)}
     target = torch.rand(2, SIZE, SIZE, 3, generator=torch.Generator().manual_seed(4))
-    cameras = camera_batch().to(device)
+    c2w = torch.eye(4).repeat(2, 1, 1)
+    c2w[:, 2, 3] = torch.tensor([3.0, 4.5])  # radii differ between the two
+    c2w[1, 0, 3] = 0.3
+    cameras = cameras_from_opengl_c2w(c2w, 20.0, 20.0, SIZE / 2, SIZE / 2, SIZE, SIZE)
+    updates = []
     for step in range(3):
         posed = deformation.deform(params, 0.3)
-        output = render_gaussians(posed, cameras, torch.ones(3, device=device))
+        output = render_gaussians(posed, cameras.to(device), torch.ones(3, device=device))
         strategy.step_pre_backward(params, {}, states[True], step, output.info)
         (output.rgb - target.to(device)).abs().mean().backward()
-        assert bool((output.info["radii"] == 0).any()) and bool((output.info["radii"] > 0).any())
-        for gsplat_statistics, state in states.items():
-            strategy.gsplat_statistics = gsplat_statistics
-            strategy._update_state(params, state, output.info, packed=False)
+        radii = output.info["radii"]
+        assert bool((radii == 0).any()) and bool((radii[0] != radii[1]).any())
+        if device == "cuda":
+            torch.cuda.set_sync_debug_mode("error")
+        try:
+            update_both(strategy, params, states, output.info, monkeypatch)
+        finally:
+            if device == "cuda":
+                torch.cuda.set_sync_debug_mode(0)
+        updates.append(output.info)
         for param in params.values():
             param.grad = None
-    ours, gsplats = states[False], states[True]
-    assert float(gsplats["count"].max()) == 6.0 and float(gsplats["grad2d"].max()) > 0
-    for key in ("grad2d", "count", "radii"):
-        torch.testing.assert_close(ours[key], gsplats[key])
+    assert float(states[True]["count"].max()) == 6.0
+    assert float(states[True]["grad2d"].max()) > 0
+    assert_same_statistics(states, updates, 30)
+
+
+@pytest.mark.parametrize("cameras", [1, 3])
+@pytest.mark.parametrize("absgrad", [False, True])
+def test_screen_gradient_statistics_with_absgrad_one_camera_and_half_zero_radii(
+    cameras, absgrad, monkeypatch
+):
+    """Made-up info: one radius of a pair zero counts as off the camera (gsplat's rule)."""
+    generator = torch.Generator().manual_seed(cameras + 2 * absgrad)
+    count = 40
+    means2d = torch.zeros(cameras, count, 2)
+    means2d.grad = torch.randn(cameras, count, 2, generator=generator)
+    means2d.absgrad = means2d.grad.abs() + 0.5  # differs from grad: the flag picks it
+    radii = torch.randint(0, 4, (cameras, count, 2), generator=generator, dtype=torch.int32)
+    radii[0, :5] = torch.tensor([3, 0], dtype=torch.int32)  # half zero: not seen
+    info = {
+        "width": 64,
+        "height": 48,
+        "n_cameras": cameras,
+        "radii": radii,
+        "gaussian_ids": None,
+        "means2d": means2d,
+    }
+    strategy = make_strategy(densifying_config())
+    strategy.absgrad, strategy.refine_scale2d_stop_iter = absgrad, 1
+    params = {"means": torch.zeros(count, 3)}
+    states = {flag: strategy.initialize_state(scene_scale=1.0) for flag in (True, False)}
+    for _ in range(2):
+        update_both(strategy, params, states, info, monkeypatch)
+    assert float(states[False]["count"][:5].sum()) < 2 * cameras * 5  # the half-zero ones
+    assert_same_statistics(states, [info, info], count)

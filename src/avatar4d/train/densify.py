@@ -7,7 +7,9 @@ Three changes to gsplat 1.5.3's strategy:
   removed (through gsplat's own ``remove``, which keeps the optimiser states in step);
 - the screen-gradient statistics of the unpacked layout are summed over the cameras with a
   mask instead of gathered by the visible pairs' indices, whose count the host must read
-  (a wait for the GPU every step of densification).
+  (a wait for the GPU every step of densification). The same gradient sums and counts; the
+  optional radii statistic (off here: ``refine_scale2d_stop_iter`` is 0) keeps the largest
+  radius over the cameras, where gsplat's indexed write keeps one camera's.
 """
 
 from __future__ import annotations
