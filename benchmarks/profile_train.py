@@ -51,6 +51,12 @@ def warmed_session(args: argparse.Namespace) -> TrainingSession:
     return session
 
 
+def write_result(path: Path | None, result: dict) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def timed_steps(session: TrainingSession, first: int, count: int) -> float:
     """Mean milliseconds per step over ``count`` steps from ``first`` (synchronised at the
     ends only)."""
@@ -117,9 +123,7 @@ def main() -> int:
                 f"  {row['self_device_ms']:9.1f} ms GPU {row['self_cpu_ms']:9.1f} ms host "
                 f"{row['calls']:7d} calls  {row['name'][:70]}"
             )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.json, result)
     return 0
 
 

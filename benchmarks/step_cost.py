@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
-from profile_train import add_run_arguments, timed_steps, warmed_session
+from profile_train import add_run_arguments, timed_steps, warmed_session, write_result
 
 from avatar4d.raster.gsplat_backend import SETTINGS
 from avatar4d.train.config import TrainConfig
@@ -109,9 +108,7 @@ def main() -> int:
     )
     for name, ms in step_ms.items():
         print(f"  {name:22s} {ms:6.2f} ms a step ({ms - preset:+.2f})")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.json, result)
     return 0
 
 
