@@ -15,6 +15,7 @@ from PIL import Image
 
 import avatar4d
 from avatar4d.asset.posed_mesh import Material, PosedMesh, PosedPart
+from avatar4d.capture.clip_motion import largest_motion
 from avatar4d.capture.grid_plan import novel_times, train_times
 from avatar4d.capture.grid_writer import write_grid_for_asset
 from avatar4d.capture.rig import RigSettings, camera_distance
@@ -75,6 +76,7 @@ class SlidingQuadAsset:
     fail_after_poses: int | None = None
     posed_seconds: list[float] = field(default_factory=list)
     clip: FakeClip = FakeClip("Slide", 2.0)
+    speed: float = 0.25  # along +X, in units per second
 
     def find_clip(self, name: str) -> FakeClip:
         if name != self.clip.name:
@@ -85,7 +87,7 @@ class SlidingQuadAsset:
         self.posed_seconds.append(seconds)
         if self.fail_after_poses is not None and len(self.posed_seconds) > self.fail_after_poses:
             raise RuntimeError("simulated crash while rendering")
-        shift = 0.25 * seconds
+        shift = self.speed * seconds
         positions = np.array(
             [
                 [-0.5 + shift, -0.5, 0],
@@ -275,6 +277,47 @@ def test_unknown_clip_is_an_input_error(fake_asset, tmp_path):
     with pytest.raises(InputError, match="not found"):
         write_grid_for_asset(fake_asset, "Nope", tmp_path / "grid", TINY, progress=False)
     assert not (tmp_path / "grid").exists()
+
+
+def test_a_clip_of_zero_seconds_is_refused_before_any_file_is_written(fake_asset, tmp_path):
+    still = dataclasses.replace(fake_asset, clip=FakeClip("Slide", 0.0))
+    with pytest.raises(InputError, match='clip "Slide" lasts 0 s') as raised:
+        write_tiny(still, tmp_path / "grid")
+    assert raised.value.where == str(fake_asset.path)
+    assert "asset info" in raised.value.problem
+    assert not (tmp_path / "grid").exists()
+
+
+def test_a_clip_that_does_not_move_is_refused(fake_asset, tmp_path):
+    still = dataclasses.replace(fake_asset, speed=0.0)
+    with pytest.raises(InputError, match='clip "Slide" does not move') as raised:
+        write_tiny(still, tmp_path / "grid")
+    assert "no vertex moves more than 0," in raised.value.problem
+    assert not (tmp_path / "grid").exists()
+
+
+def test_a_clip_that_barely_moves_is_still_written(fake_asset, tmp_path):
+    # 0.005 units a second over 2 s moves the quad 0.01: about 1 % of its bounds radius
+    slow = dataclasses.replace(fake_asset, speed=0.005)
+    assert write_tiny(slow, tmp_path / "grid").images == TINY_IMAGES
+
+
+def test_largest_motion_follows_each_vertex_from_the_first_pose():
+    first = np.zeros((3, 3), np.float32)
+    later = first.copy()
+    later[1] = [0.0, 3.0, 4.0]
+    assert largest_motion([first, first, later]) == pytest.approx(5.0)
+    assert largest_motion([first]) == 0.0
+    assert largest_motion([first, np.zeros((4, 3), np.float32)]) is None
+
+
+def test_command_refuses_soldiers_t_pose_in_one_line(soldier_glb, tmp_path):
+    out = tmp_path / "tpose"
+    with pytest.raises(InputError) as raised:
+        GridCommand(file=soldier_glb, clip="TPose", out=out, res=24).run()
+    assert raised.value.where == str(soldier_glb)
+    assert '"TPose" lasts 0 s' in raised.value.problem and "\n" not in str(raised.value)
+    assert not out.exists()
 
 
 def grid_command(file: Path, out: Path, **options) -> GridCommand:

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from avatar4d.asset.posed_mesh import PosedMesh
+from avatar4d.capture.clip_motion import refuse_still_clip
 from avatar4d.capture.dataset_files import scene_document, transforms_documents, write_json
 from avatar4d.capture.depth_maps import depth_unit_for, save_depth_png
 from avatar4d.capture.grid_plan import GridPlan, PlannedFrame, novel_times, plan_grid, train_times
@@ -101,8 +102,10 @@ def write_grid_for_asset(
     out_dir = Path(out_dir)
     source = Path(asset.path)
     found_clip = asset.find_clip(clip)
+    poses = dataset_poses(asset, found_clip, settings)
+    center, radius = dataset_bounds(asset, found_clip, settings, poses)
+    refuse_still_clip(source, found_clip, poses, radius)
     with staged_output_folder(out_dir, force, protected=source) as staging:
-        center, radius = dataset_bounds(asset, found_clip, settings)
         train_cameras, novel_cameras = build_rig(settings, center, radius)
         plan = plan_grid(train_cameras, novel_cameras, settings.train_times, settings.novel_times)
         distance = camera_distance(radius, settings.fov_y_deg, settings.sphere_fraction)
@@ -150,17 +153,26 @@ def write_grid_for_asset(
     )
 
 
+def dataset_poses(asset: AssetLike, clip: ClipLike, settings: RigSettings) -> list[np.ndarray]:
+    """World-space vertex positions at every dataset time (train times, then novel times)."""
+    times = train_times(settings.train_times) + novel_times(
+        settings.train_times, settings.novel_times
+    )
+    return [asset.pose(clip.name, t * clip.duration).all_positions() for t in times]
+
+
 def dataset_bounds(
-    asset: AssetLike, clip: ClipLike, settings: RigSettings
+    asset: AssetLike,
+    clip: ClipLike,
+    settings: RigSettings,
+    poses: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, float]:
-    """The clip's bounding sphere, grown (same centre) to hold the pose at every dataset time."""
+    """The clip's bounding sphere, grown (same centre) to hold the pose at every dataset time
+    (``poses``, from ``dataset_poses``, when already at hand)."""
     center, radius = asset.clip_bounds(clip.name)
     center = np.asarray(center, dtype=np.float64).reshape(3)
     radius = float(radius)
-    for t in train_times(settings.train_times) + novel_times(
-        settings.train_times, settings.novel_times
-    ):
-        positions = asset.pose(clip.name, t * clip.duration).all_positions()
+    for positions in poses if poses is not None else dataset_poses(asset, clip, settings):
         if len(positions):
             radius = max(radius, float(np.linalg.norm(positions - center, axis=1).max()))
     return center, radius
