@@ -15,7 +15,7 @@ from PIL import Image
 
 import avatar4d
 from avatar4d.asset.posed_mesh import Material, PosedMesh, PosedPart
-from avatar4d.capture.clip_motion import largest_motion
+from avatar4d.capture.clip_motion import MotionMeter, refuse_still_clip
 from avatar4d.capture.grid_plan import novel_times, train_times
 from avatar4d.capture.grid_writer import write_grid_for_asset
 from avatar4d.capture.rig import RigSettings, camera_distance
@@ -285,39 +285,85 @@ def test_a_clip_of_zero_seconds_is_refused_before_any_file_is_written(fake_asset
         write_tiny(still, tmp_path / "grid")
     assert raised.value.where == str(fake_asset.path)
     assert "asset info" in raised.value.problem
-    assert not (tmp_path / "grid").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sliding.glb"]
 
 
 def test_a_clip_that_does_not_move_is_refused(fake_asset, tmp_path):
     still = dataclasses.replace(fake_asset, speed=0.0)
     with pytest.raises(InputError, match='clip "Slide" does not move') as raised:
         write_tiny(still, tmp_path / "grid")
-    assert "no vertex moves more than 0," in raised.value.problem
-    assert not (tmp_path / "grid").exists()
+    assert "no vertex moves more than 0 (the limit is" in raised.value.problem
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sliding.glb"]
 
 
 def test_a_clip_that_barely_moves_is_still_written(fake_asset, tmp_path):
-    # 0.005 units a second over 2 s moves the quad 0.01: about 1 % of its bounds radius
+    # TINY poses 0, 0.25 and 0.5 of the 2 s clip: at 0.005 a second the quad moves 0.005,
+    # 0.7 % of the bounds radius (0.707 once the writer grows it to hold the quad)
     slow = dataclasses.replace(fake_asset, speed=0.005)
     assert write_tiny(slow, tmp_path / "grid").images == TINY_IMAGES
 
 
-def test_largest_motion_follows_each_vertex_from_the_first_pose():
+@pytest.mark.parametrize(
+    ("fraction", "refused"), [(1e-5, True), (0.9e-4, True), (1.1e-4, False), (1e-3, False)]
+)
+def test_the_still_limit_is_a_ten_thousandth_of_the_bounds_radius(fraction, refused, tmp_path):
+    # 1e-3 of the radius is 0.4 px on a character filling a 1024² image: that clip moves
+    radius = 2.0
+    motion = fraction * radius
+    clip = FakeClip("Idle", 1.0)
+    if refused:
+        with pytest.raises(InputError, match='"Idle" does not move'):
+            refuse_still_clip(tmp_path / "a.glb", clip, motion, radius)
+    else:
+        refuse_still_clip(tmp_path / "a.glb", clip, motion, radius)
+    refuse_still_clip(tmp_path / "a.glb", clip, None, radius)  # unknown motion: not judged
+
+
+def motion_of(*poses: np.ndarray) -> float | None:
+    meter = MotionMeter()
+    for pose in poses:
+        meter.add(pose)
+    return meter.largest
+
+
+def test_motion_meter_follows_each_vertex_from_the_first_pose():
     first = np.zeros((3, 3), np.float32)
     later = first.copy()
     later[1] = [0.0, 3.0, 4.0]
-    assert largest_motion([first, first, later]) == pytest.approx(5.0)
-    assert largest_motion([first]) == 0.0
-    assert largest_motion([first, np.zeros((4, 3), np.float32)]) is None
+    back = first.copy()
+    back[2] = [1.0, 0.0, 0.0]
+    assert motion_of(first, later, back) == pytest.approx(5.0)
+    assert motion_of(later, first) == pytest.approx(5.0)
+    assert motion_of(first) == 0.0
+    assert motion_of(np.zeros((0, 3)), np.zeros((0, 3))) == 0.0
 
 
-def test_command_refuses_soldiers_t_pose_in_one_line(soldier_glb, tmp_path):
+def test_motion_meter_does_not_judge_poses_it_cannot_follow():
+    first = np.zeros((3, 3), np.float32)
+    broken = first.copy()
+    broken[0, 0] = np.nan
+    assert motion_of(first, np.zeros((4, 3), np.float32)) is None
+    assert motion_of(first, broken, first) is None
+    assert motion_of(broken, first) is None
+
+
+def test_command_refuses_soldiers_t_pose_in_one_line(soldier_glb, tmp_path, capsys):
     out = tmp_path / "tpose"
-    with pytest.raises(InputError) as raised:
-        GridCommand(file=soldier_glb, clip="TPose", out=out, res=24).run()
-    assert raised.value.where == str(soldier_glb)
-    assert '"TPose" lasts 0 s' in raised.value.problem and "\n" not in str(raised.value)
-    assert not out.exists()
+    main = pytest.importorskip("avatar4d.cli").main
+    assert main(["grid", str(soldier_glb), "--clip", "TPose", "--out", str(out)]) == 2
+    printed = capsys.readouterr()
+    lines = (printed.out + printed.err).strip().splitlines()
+    assert len(lines) == 1 and '"TPose" lasts 0 s' in lines[0] and str(soldier_glb) in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_existing_dataset_is_refused_before_the_clip_is_posed(fake_asset, tmp_path):
+    out = tmp_path / "grid"
+    write_tiny(fake_asset, out)
+    still = dataclasses.replace(fake_asset, speed=0.0, posed_seconds=[])
+    with pytest.raises(InputError, match="--force"):
+        write_tiny(still, out)
+    assert still.posed_seconds == []
 
 
 def grid_command(file: Path, out: Path, **options) -> GridCommand:

@@ -13,12 +13,12 @@ from typing import Protocol
 import numpy as np
 
 from avatar4d.asset.posed_mesh import PosedMesh
-from avatar4d.capture.clip_motion import refuse_still_clip
+from avatar4d.capture.clip_motion import ClipLike, MotionMeter, refuse_still_clip
 from avatar4d.capture.dataset_files import scene_document, transforms_documents, write_json
 from avatar4d.capture.depth_maps import depth_unit_for, save_depth_png
 from avatar4d.capture.grid_plan import GridPlan, PlannedFrame, novel_times, plan_grid, train_times
 from avatar4d.capture.rig import RigSettings, build_rig, camera_distance
-from avatar4d.capture.staged_folder import staged_output_folder
+from avatar4d.capture.staged_folder import check_output_folder, staged_output_folder
 from avatar4d.capture.surface_tracks import TRACKS_FILE, TrackRecorder
 from avatar4d.errors import InputError
 
@@ -28,11 +28,6 @@ MAX_PENDING_WRITES = 8  # PNG encoding overlaps with rendering in worker threads
 # H200 host 1 thread took 21 s, 2 took 12 s, 4 took 7 s (rendering waits on the writers); on a
 # 2-core CPU 2 threads were slightly faster than 1.
 PNG_WRITER_THREADS = max(2, min(4, (os.cpu_count() or 2) // 2))
-
-
-class ClipLike(Protocol):
-    name: str
-    duration: float
 
 
 class AssetLike(Protocol):
@@ -102,9 +97,10 @@ def write_grid_for_asset(
     out_dir = Path(out_dir)
     source = Path(asset.path)
     found_clip = asset.find_clip(clip)
-    poses = dataset_poses(asset, found_clip, settings)
-    center, radius = dataset_bounds(asset, found_clip, settings, poses)
-    refuse_still_clip(source, found_clip, poses, radius)
+    check_output_folder(out_dir, force, protected=source)
+    motion = MotionMeter()
+    center, radius = dataset_bounds(asset, found_clip, settings, motion)
+    refuse_still_clip(source, found_clip, motion.largest, radius)
     with staged_output_folder(out_dir, force, protected=source) as staging:
         train_cameras, novel_cameras = build_rig(settings, center, radius)
         plan = plan_grid(train_cameras, novel_cameras, settings.train_times, settings.novel_times)
@@ -153,26 +149,23 @@ def write_grid_for_asset(
     )
 
 
-def dataset_poses(asset: AssetLike, clip: ClipLike, settings: RigSettings) -> list[np.ndarray]:
-    """World-space vertex positions at every dataset time (train times, then novel times)."""
-    times = train_times(settings.train_times) + novel_times(
-        settings.train_times, settings.novel_times
-    )
-    return [asset.pose(clip.name, t * clip.duration).all_positions() for t in times]
-
-
 def dataset_bounds(
     asset: AssetLike,
     clip: ClipLike,
     settings: RigSettings,
-    poses: list[np.ndarray] | None = None,
+    motion: MotionMeter | None = None,
 ) -> tuple[np.ndarray, float]:
-    """The clip's bounding sphere, grown (same centre) to hold the pose at every dataset time
-    (``poses``, from ``dataset_poses``, when already at hand)."""
+    """The clip's bounding sphere, grown (same centre) to hold the pose at every dataset time;
+    each pose is also added to ``motion`` when one is given."""
     center, radius = asset.clip_bounds(clip.name)
     center = np.asarray(center, dtype=np.float64).reshape(3)
     radius = float(radius)
-    for positions in poses if poses is not None else dataset_poses(asset, clip, settings):
+    for t in train_times(settings.train_times) + novel_times(
+        settings.train_times, settings.novel_times
+    ):
+        positions = asset.pose(clip.name, t * clip.duration).all_positions()
+        if motion is not None:
+            motion.add(positions)
         if len(positions):
             radius = max(radius, float(np.linalg.norm(positions - center, axis=1).max()))
     return center, radius
