@@ -1,6 +1,7 @@
 # Source this on the GPU machine (bash): installs the carried wheels (.whl/, and .whl_av/ with
 # PyAV when carried for videos) and EGL loader packages (.gl/), and sets up gsplat's CUDA build
-# for an H200. See docs/benchmarks.md.
+# for an H200. The folders are filled here by benchmarks/prepare_device_carry.sh. See
+# docs/benchmarks.md.
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
