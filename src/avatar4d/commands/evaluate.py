@@ -69,6 +69,7 @@ class EvalCommand:
         refuse_non_folder(out)
         refuse_existing(out / "metrics.json", self.force)
         model = load_trained_model(self.run_dir, self.step, self.device)
+        model.check_dataset(self.data or model.dataset_root)
         dataset = load_dataset(self.data or model.dataset_root)
         if not dataset.splits.get("test"):
             raise InputError(dataset.root, "has no test split (transforms_test.json) to evaluate")

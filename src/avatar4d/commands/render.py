@@ -147,6 +147,7 @@ class RenderCommand:
         from avatar4d.data.dnerf import load_dataset
         from avatar4d.output.camera_paths import orbit_path
 
+        model.check_dataset(model.dataset_root)
         dataset = load_dataset(model.dataset_root)
         if dataset.bounds is not None:
             center, radius = dataset.bounds.center, dataset.bounds.radius
@@ -164,6 +165,7 @@ class RenderCommand:
         from avatar4d.data.dnerf import load_dataset
         from avatar4d.output.camera_paths import dataset_path
 
+        model.check_dataset(model.dataset_root)
         frames = load_dataset(model.dataset_root).splits.get(self.path)
         if not frames:
             raise InputError(model.dataset_root, f"has no {self.path} split to take cameras from")

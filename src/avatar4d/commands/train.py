@@ -58,6 +58,9 @@ class TrainCommand:
     """Run folder to write (config.yml, checkpoints/)."""
     resume: bool = False
     """Continue the run in --out from its newest checkpoint (its config.yml is used)."""
+    from_step: Annotated[int | None, tyro.conf.arg(name="from", metavar="STEP")] = None
+    """With --resume: continue from the checkpoint of this step instead of the newest (e.g.
+    when the newest is damaged); the newer checkpoints are replaced as training passes them."""
     force: bool = False
     """Replace an existing run folder (only its config.yml, checkpoints/ and tensorboard/)."""
     preset: Literal["auto", "cpu", "gpu"] = "auto"
@@ -95,6 +98,8 @@ class TrainCommand:
     def run(self) -> int:
         if self.resume and self.force:
             raise InputError("--force", "cannot be combined with --resume")
+        if self.from_step is not None and not self.resume:
+            raise InputError("--from", "needs --resume (it names the checkpoint to resume from)")
         try:
             result = train(
                 self.data,
@@ -104,6 +109,7 @@ class TrainCommand:
                 force=self.force,
                 tensorboard=self.tensorboard,
                 quiet=self.quiet,
+                resume_from=self.from_step,
             )
         except (TrainingDiverged, TrainingOutOfMemory) as error:
             print(f"avatar4d: {error}", file=sys.stderr)
@@ -112,10 +118,25 @@ class TrainCommand:
         return 0
 
 
+def trained_steps(result: TrainResult) -> str:
+    """What this session trained: all the steps of a new run, the range of a resumed one."""
+    if result.first_step == 0:
+        return f"trained {result.steps:,} steps"
+    if result.steps == result.first_step:
+        return (
+            f"no steps to train: the run has completed its {result.steps:,} steps "
+            "(a larger --steps trains on)"
+        )
+    return (
+        f"trained steps {result.first_step + 1:,}..{result.steps:,} "
+        f"({result.steps - result.first_step:,} this time)"
+    )
+
+
 def summary(result: TrainResult) -> str:
     psnr = "n/a" if result.last_val_psnr is None else f"{result.last_val_psnr:.2f} dB"
     lines = [
-        f"trained {result.steps:,} steps in {result.seconds:.1f} s",
+        f"{trained_steps(result)} in {result.seconds:.1f} s",
         f"Gaussians: {result.num_gaussians:,}",
         f"last validation PSNR: {psnr}",
         f"checkpoint: {result.checkpoint}",

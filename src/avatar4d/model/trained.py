@@ -7,15 +7,15 @@ from pathlib import Path
 
 import torch
 
+from avatar4d.errors import InputError
 from avatar4d.model.deformation import Deformation, GaussiansAtTime
 from avatar4d.model.render import render_gaussians
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.raster.api import Backend, RasterOutput, rasterize_per_camera
 from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
-from avatar4d.train.checkpoint import load_checkpoint
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.device import resolve_device
-from avatar4d.train.run_folder import checkpoints_folder, read_run_record
+from avatar4d.train.run_folder import dataset_fingerprint, load_run_checkpoint, read_run_record
 
 
 @dataclass
@@ -27,10 +27,23 @@ class TrainedModel:
     dataset_root: Path
     step: int
     device: torch.device
+    dataset_fingerprint: str = ""  # of the dataset it was trained on (config.yml)
 
     @property
     def num_gaussians(self) -> int:
         return self.params["means"].shape[0]
+
+    def check_dataset(self, root: Path) -> None:
+        """Refuse a dataset other than the one the run was trained on (its fingerprint differs;
+        the same dataset moved elsewhere is accepted)."""
+        if not root.is_dir():
+            raise InputError(root, "not found: the dataset this run was trained on (moved?)")
+        if dataset_fingerprint(root) != self.dataset_fingerprint:
+            raise InputError(
+                root,
+                f"is not the dataset this run was trained on ({self.dataset_root}): its "
+                "description files (transforms_*.json, scene.json) differ",
+            )
 
     @torch.no_grad()
     def posed(self, t: float) -> GaussiansAtTime:
@@ -114,7 +127,7 @@ def load_trained_model(
     run_dir = Path(run_dir)
     record = read_run_record(run_dir)
     resolved = resolve_device(device)
-    checkpoint = load_checkpoint(checkpoints_folder(run_dir), step, resolved)
+    checkpoint = load_run_checkpoint(run_dir, record, step, resolved)
     return TrainedModel(
         params={name: tensor for name, tensor in checkpoint.params.items()},
         deformation=build_deformation(record.model),
@@ -123,4 +136,5 @@ def load_trained_model(
         dataset_root=record.dataset,
         step=checkpoint.step,
         device=resolved,
+        dataset_fingerprint=record.dataset_fingerprint,
     )

@@ -161,8 +161,16 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
         raise InputError(json_path, "not an avatar4d checkpoint")
     if meta.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise InputError(json_path, f"unsupported checkpoint version {meta.get('format_version')}")
-    tensors_path = folder / str(meta.get("tensors"))
+    if meta.get("tensors") != f"{checkpoint_name(step)}.safetensors":
+        raise InputError(json_path, f"'tensors' must name {checkpoint_name(step)}.safetensors")
+    if not isinstance(meta.get("parameters"), dict) or not all(
+        isinstance(shape, list) and all(type(size) is int for size in shape)
+        for shape in meta["parameters"].values()
+    ):
+        raise InputError(json_path, "'parameters' must map names to shapes (lists of sizes)")
+    tensors_path = folder / meta["tensors"]
     tensors = read_tensors(tensors_path, device, "checkpoint")
+    check_finite(tensors, tensors_path, [s for s in checkpoint_steps(folder) if s != step])
 
     params, strategy_tensors, graph_tensors, track_tensors = {}, {}, {}, {}
     adam: dict[str, dict[str, torch.Tensor]] = {}
@@ -180,13 +188,25 @@ def load_checkpoint(folder: Path, step: int | None, device: torch.device | str) 
             name, _, state_key = rest.rpartition("/")
             # Adam keeps its step counter on the CPU unless it is capturable or fused.
             adam.setdefault(name, {})[state_key] = tensor.cpu() if state_key == "step" else tensor
-    expected = {name: tuple(shape) for name, shape in meta.get("parameters", {}).items()}
+    expected = {name: tuple(shape) for name, shape in meta["parameters"].items()}
     actual = {name: tuple(tensor.shape) for name, tensor in params.items()}
     if expected != actual:
         raise InputError(tensors_path, "parameters do not match the names and shapes in its .json")
     return Checkpoint(
         step, params, adam, strategy_tensors, graph_tensors, track_tensors, meta, json_path
     )
+
+
+def check_finite(tensors: dict[str, torch.Tensor], path: Path, other_steps: list[int]) -> None:
+    """Every floating-point tensor is finite: a NaN or Inf is never loaded silently."""
+    for key, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            others = ", ".join(map(str, other_steps)) or "none"
+            raise InputError(
+                path,
+                f"tensor {key} holds NaN or Inf values; take another checkpoint (--step, or "
+                f"train --resume --from STEP; other steps: {others})",
+            )
 
 
 def restore_adam_states(

@@ -289,9 +289,9 @@ def config_from_dict(values: object, where: str | Path) -> TrainConfig:
     for name, value in ABSENT_MEANS.items():
         values.setdefault(name, value)
     fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - set(fields))
+    unknown = sorted(map(str, set(values) - set(fields)))
     if unknown:
-        raise InputError(where, f"unknown settings: {', '.join(map(str, unknown))}")
+        raise InputError(where, f"unknown settings: {', '.join(unknown)}")
     defaults = TrainConfig()
     for name, value in values.items():
         expected = type(getattr(defaults, name))

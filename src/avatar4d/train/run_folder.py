@@ -8,22 +8,35 @@ points, looping, scene bounds) and the TrainConfig.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import torch
 import yaml
 
 from avatar4d import __version__
 from avatar4d.errors import InputError
-from avatar4d.model.spec import DEFORMATIONS, ModelSpec
+from avatar4d.model.spec import ModelSpec
 from avatar4d.output.atomic import write_text_atomic
+from avatar4d.train.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
 from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
+from avatar4d.train.run_validation import (
+    check_dataset_fingerprint,
+    check_spec_agrees_with_config,
+    check_tensors_match_spec,
+    load_config_document,
+    model_spec_from_dict,
+    validate_loaded_config,
+)
 
 CONFIG_FILE = "config.yml"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
 RUN_CONTENTS = (CONFIG_FILE, CHECKPOINTS, TENSORBOARD)
+RECORD_KEYS = ("software", "dataset", "dataset_fingerprint", "model", "train")
+FINGERPRINT = re.compile("[0-9a-f]{64}")
 FINGERPRINTED_FILES = (
     "transforms_train.json",
     "transforms_val.json",
@@ -70,28 +83,36 @@ def write_run_record(run_dir: Path, record: RunRecord) -> Path:
 
 
 def read_run_record(run_dir: Path) -> RunRecord:
+    """config.yml, every value checked (train.run_validation); InputError naming it if not."""
     path = run_dir / CONFIG_FILE
     if not path.is_file():
         raise InputError(run_dir, f"no {CONFIG_FILE}: not an avatar4d run folder")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise InputError(path, f"unreadable ({error})") from None
-    if not isinstance(document, dict):
-        raise InputError(path, "expected a mapping")
-    try:
-        model = ModelSpec(**document["model"])
-        if model.deformation not in DEFORMATIONS:
-            raise InputError(path, f"unknown deformation {model.deformation!r}")
-        return RunRecord(
-            config=config_from_dict(document["train"], path),
-            model=model,
-            dataset=Path(document["dataset"]),
-            dataset_fingerprint=str(document["dataset_fingerprint"]),
-            software_version=str(document["software"]["version"]),
-        )
-    except (KeyError, TypeError) as error:
-        raise InputError(path, f"missing or malformed entry ({error})") from None
+    document = load_config_document(path)
+    missing = [key for key in RECORD_KEYS if key not in document]
+    if missing:
+        raise InputError(path, f"missing entries: {', '.join(missing)}")
+    unknown = sorted(map(str, set(document) - set(RECORD_KEYS)))
+    if unknown:
+        raise InputError(path, f"unknown entries: {', '.join(unknown)}")
+    software = document["software"]
+    if not isinstance(software, dict) or not isinstance(software.get("version"), str):
+        raise InputError(path, "software.version must be text")
+    if not isinstance(document["dataset"], str) or not document["dataset"]:
+        raise InputError(path, "dataset must be the dataset folder's path")
+    fingerprint = document["dataset_fingerprint"]
+    if not isinstance(fingerprint, str) or not FINGERPRINT.fullmatch(fingerprint):
+        raise InputError(path, "dataset_fingerprint must be 64 hexadecimal digits")
+    model = model_spec_from_dict(document["model"], path)
+    config = config_from_dict(document["train"], path)
+    validate_loaded_config(config, path)
+    check_spec_agrees_with_config(model, config, path)
+    return RunRecord(
+        config=config,
+        model=model,
+        dataset=Path(document["dataset"]),
+        dataset_fingerprint=fingerprint,
+        software_version=software["version"],
+    )
 
 
 def new_run_record(config: TrainConfig, model: ModelSpec, dataset_root: Path) -> RunRecord:
@@ -132,13 +153,63 @@ def prepare_new_run_folder(run_dir: Path, force: bool) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
 
 
-def check_resumable(run_dir: Path, dataset_root: Path) -> RunRecord:
-    """The run's record, after checking it has a checkpoint and was made from this dataset."""
+def check_resumable(run_dir: Path, dataset_root: Path, from_step: int | None = None) -> RunRecord:
+    """The run's record, after checking it has the checkpoint to resume from (the newest, or
+    ``from_step``'s) and was made from this dataset."""
     record = read_run_record(run_dir)
-    if not (checkpoints_folder(run_dir) / "latest.json").is_file():
+    folder = checkpoints_folder(run_dir)
+    if from_step is None and not (folder / LATEST).is_file():
         raise InputError(run_dir, "has no checkpoint to resume from (checkpoints/latest.json)")
+    steps = checkpoint_steps(folder)
+    if from_step is not None and from_step not in steps:
+        available = ", ".join(map(str, steps)) or "none"
+        raise InputError(
+            "--from", f"{run_dir} has no checkpoint of step {from_step} (steps: {available})"
+        )
     if dataset_fingerprint(dataset_root) != record.dataset_fingerprint:
         raise InputError(
             dataset_root, f"is not the dataset this run was trained on ({record.dataset})"
         )
     return record
+
+
+def load_run_checkpoint(
+    run_dir: Path, record: RunRecord, step: int | None, device: torch.device | str
+) -> Checkpoint:
+    """The checkpoint of ``step`` (default: the newest), checked against config.yml: trained
+    on the run's dataset, holding the parameters its model settings describe."""
+    checkpoint = load_checkpoint(checkpoints_folder(run_dir), step, device)
+    check_dataset_fingerprint(
+        checkpoint.meta, checkpoint.path, record.dataset_fingerprint, record.dataset
+    )
+    tensors_path = checkpoint.path.with_suffix(".safetensors")
+    check_tensors_match_spec(checkpoint.params, record.model, tensors_path, run_dir / CONFIG_FILE)
+    return checkpoint
+
+
+# output/atomic.py writes NAME through ".NAME.<8 hex digits>.tmp"; a kill mid-write leaves one.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp")
+_CHECKPOINT_FILE = re.compile(r"step_\d{6}\.(json|safetensors)|" + re.escape(LATEST))
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Remove the temporaries of config.yml and of checkpoint files that an interrupted write
+    left in the run folder; nothing else is touched. Returns those removed."""
+    removed = []
+    for folder, own_name in (
+        (run_dir, re.compile(re.escape(CONFIG_FILE))),
+        (checkpoints_folder(run_dir), _CHECKPOINT_FILE),
+    ):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob(".*.tmp")):
+            match = _TEMPORARY.fullmatch(path.name)
+            if (
+                match
+                and own_name.fullmatch(match["name"])
+                and path.is_file()
+                and not path.is_symlink()
+            ):
+                path.unlink()
+                removed.append(path)
+    return removed

@@ -23,7 +23,7 @@ from avatar4d.model.shading import NORMALS_KEY
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.model.visual_hull import MaskedView
 from avatar4d.train.anchor_time import representative_time
-from avatar4d.train.checkpoint import load_checkpoint, restore_adam_states
+from avatar4d.train.checkpoint import restore_adam_states
 from avatar4d.train.config import TrainConfig
 from avatar4d.train.densify import CappedDefaultStrategy, make_strategy
 from avatar4d.train.device import resolve_device
@@ -35,11 +35,13 @@ from avatar4d.train.rng import restore_rng_states, seed_everything
 from avatar4d.train.run_folder import (
     RunRecord,
     check_resumable,
-    checkpoints_folder,
+    load_run_checkpoint,
     new_run_record,
     prepare_new_run_folder,
+    remove_stale_temporaries,
     write_run_record,
 )
+from avatar4d.train.run_validation import check_rng_states
 from avatar4d.train.time_sampling import TimeSampler
 from avatar4d.train.track_loss import TrackSupervision
 
@@ -173,26 +175,39 @@ def start_session(
     resume: bool,
     force: bool,
     quiet: bool,
+    resume_from: int | None = None,
 ) -> TrainingSession:
-    """Check the run folder, load the data, and build or restore the model and its state."""
+    """Check the run folder, load the data, and build or restore the model and its state;
+    a resumed run continues from its newest checkpoint, or from ``resume_from``'s."""
     if resume:
-        saved = check_resumable(run_dir, dataset_root)
+        saved = check_resumable(run_dir, dataset_root, resume_from)
         config = saved.config if config is None else config
     elif config is None:
         raise ValueError("a new run needs a TrainConfig")
+    elif resume_from is not None:
+        raise InputError("--from", "needs --resume (it names the checkpoint to resume from)")
     config.validate()
     device = resolve_device(config.device)
+    if resume:
+        checkpoint = load_run_checkpoint(run_dir, saved, resume_from, device)
+        check_rng_states(checkpoint.meta.get("rng"), checkpoint.path)
+        if config.steps < checkpoint.step:
+            raise InputError(
+                "--steps",
+                f"{config.steps} is fewer than the {checkpoint.step} steps the checkpoint "
+                "has trained",
+            )
     if device.type == "cpu" and config.cpu_threads > 0:
         torch.set_num_threads(config.cpu_threads)
     dataset = load_dataset(dataset_root)
     tracks = usable_tracks(dataset, config)  # before the run folder is touched
     if not resume:
         prepare_new_run_folder(run_dir, force)
+    remove_stale_temporaries(run_dir)
     seed_everything(config.seed)
     train, validation, time_values, groups = load_frames(dataset, config, device, quiet)
 
     if resume:
-        checkpoint = load_checkpoint(checkpoints_folder(run_dir), None, device)
         spec = saved.model
         params = make_params(checkpoint.params)
         record = replace(saved, config=config)

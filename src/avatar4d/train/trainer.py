@@ -41,6 +41,7 @@ class TrainResult:
     checkpoint: Path  # the newest checkpoint's .json
     init_source: str | None  # how the Gaussians were initialised; None when resumed
     tracks: str | None = None  # how the surface tracks were used; None when they were not
+    first_step: int = 0  # steps the run had completed before this session (resumed: > 0)
 
 
 class TrainingDiverged(Exception):
@@ -179,6 +180,7 @@ def save_session(session: TrainingSession, run_dir: Path, completed: int) -> Pat
         meta={
             "rng": capture_rng_states(),
             "dataset_fingerprint": session.record.dataset_fingerprint,
+            "dataset": str(session.record.dataset),
             "software_version": session.record.software_version,
         },
         keep=session.config.keep_checkpoints,
@@ -260,12 +262,14 @@ def train(
     tensorboard: bool = False,
     quiet: bool = False,
     stop_after: int | None = None,
+    resume_from: int | None = None,
 ) -> TrainResult:
     """Train (or, with ``resume``, continue) the run in ``run_dir`` on the dataset.
 
     ``config`` None on resume means the run's own config.yml. ``stop_after`` ends this session
     (with a checkpoint) after that many completed steps while the schedules still follow
-    ``config.steps``; a later resume continues exactly where it stopped.
+    ``config.steps``; a later resume continues exactly where it stopped. ``resume_from``: the
+    step of the checkpoint to resume from (default: the newest).
     """
     started = time.perf_counter()
     if tensorboard:
@@ -273,7 +277,9 @@ def train(
     threads = torch.get_num_threads()  # start_session may change it for a CPU run
     try:
         dataset_root, run_dir = Path(dataset_root), Path(run_dir)
-        session = start_session(dataset_root, run_dir, config, resume, force, quiet)
+        session = start_session(
+            dataset_root, run_dir, config, resume, force, quiet, resume_from=resume_from
+        )
         config = session.config
         end = config.steps if stop_after is None else min(config.steps, stop_after)
         board = run_dir / TENSORBOARD if tensorboard else None
@@ -300,4 +306,5 @@ def train(
         checkpoint=last_good,
         init_source=session.init_source,
         tracks=tracks,
+        first_step=session.start_step,
     )

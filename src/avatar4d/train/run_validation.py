@@ -1,0 +1,283 @@
+"""What is read back from a run folder is checked before it is used.
+
+config.yml: read with a size limit and without YAML aliases (a "billion laughs" file is
+refused at once); every model setting and every training setting checked for type, range,
+finiteness and agreement with each other. A checkpoint: its tensors must be the ones the
+model settings describe, its dataset fingerprint the run's, and (to resume) its RNG states
+whole. Each problem is one InputError naming the file and the setting.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from avatar4d.errors import InputError
+from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, SHADINGS
+from avatar4d.model.spec import DEFORMATIONS, ModelSpec
+from avatar4d.train.config import TrainConfig
+
+MAX_CONFIG_BYTES = 1 << 20  # a written config.yml is about 3 KB
+MAX_CONTROL_POINTS = 10_000
+MAX_NODES = 10_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (``*name``): config.yml never needs them, and they
+    let a few hundred bytes expand into billions of nodes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    return f"{problem} at line {mark.line + 1}" if mark is not None else problem
+
+
+def load_config_document(path: Path) -> dict:
+    """config.yml as a mapping: at most MAX_CONFIG_BYTES, UTF-8, YAML without aliases."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InputError(path, f"is {size:,} bytes; a run's config.yml is a few KB")
+        text = path.read_bytes().decode("utf-8")
+        document = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    except yaml.YAMLError as error:
+        raise InputError(path, f"unreadable YAML ({_yaml_problem(error)})") from None
+    if not isinstance(document, dict):
+        raise InputError(path, "expected a mapping (software, dataset, model, train)")
+    return document
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _whole(values: dict, name: str, path: Path, low: int, high: int) -> int:
+    value = values[name]
+    if not _is_int(value) or not low <= value <= high:
+        raise InputError(
+            path, f"model.{name} must be a whole number in {low}..{high}, got {value!r}"
+        )
+    return value
+
+
+def model_spec_from_dict(values: object, path: Path) -> ModelSpec:
+    """The ``model`` section of config.yml as a ModelSpec, every value checked."""
+    if not isinstance(values, dict):
+        raise InputError(path, "model must be a mapping of setting names to values")
+    known = {field.name for field in dataclasses.fields(ModelSpec)}
+    unknown = sorted(map(str, set(values) - known))
+    if unknown:
+        raise InputError(path, f"unknown model settings: {', '.join(unknown)}")
+    required = [f.name for f in dataclasses.fields(ModelSpec) if f.default is dataclasses.MISSING]
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise InputError(path, f"model settings missing: {', '.join(missing)}")
+    values = {f.name: values.get(f.name, f.default) for f in dataclasses.fields(ModelSpec)}
+    if values["deformation"] not in DEFORMATIONS:
+        known_list = " or ".join(DEFORMATIONS)
+        raise InputError(
+            path, f"model.deformation must be {known_list}, got {values['deformation']!r}"
+        )
+    if values["shading"] not in SHADINGS:
+        raise InputError(
+            path, f"model.shading must be {' or '.join(SHADINGS)}, got {values['shading']!r}"
+        )
+    _whole(values, "control_points", path, 4, MAX_CONTROL_POINTS)
+    if not isinstance(values["periodic"], bool):
+        raise InputError(path, f"model.periodic must be true or false, got {values['periodic']!r}")
+    center = values["scene_center"]
+    if not isinstance(center, list) or len(center) != 3 or not all(map(_is_number, center)):
+        raise InputError(path, f"model.scene_center must be 3 finite numbers, got {center!r}")
+    radius = values["scene_radius"]
+    if not _is_number(radius) or radius <= 0:
+        raise InputError(path, f"model.scene_radius must be a finite number > 0, got {radius!r}")
+    anchor = values["anchor_time"]
+    if not _is_number(anchor) or not 0.0 <= anchor <= 1.0:
+        raise InputError(path, f"model.anchor_time must be a number in [0, 1], got {anchor!r}")
+    if values["deformation"] == "nodes":
+        _whole(values, "nodes", path, 1, MAX_NODES)
+        _whole(values, "node_neighbours", path, 1, values["nodes"])
+        residual = _whole(values, "residual_control_points", path, 0, MAX_CONTROL_POINTS)
+        if 0 < residual < 4:
+            raise InputError(path, "model.residual_control_points must be 0 or at least 4")
+    else:
+        for name in ("nodes", "node_neighbours", "residual_control_points"):
+            if values[name] != 0:
+                raise InputError(path, f"model.{name} must be 0 with spline deformation")
+    return ModelSpec(
+        **{
+            **values,
+            "scene_center": [float(x) for x in center],
+            "scene_radius": float(radius),
+            "anchor_time": float(anchor),
+        }
+    )
+
+
+def validate_loaded_config(config: TrainConfig, path: Path) -> None:
+    """TrainConfig.validate, its complaints about options told as config.yml's settings."""
+    try:
+        config.validate()
+    except InputError as error:
+        names = ", ".join(
+            "train." + part.strip().removeprefix("--").replace("-", "_")
+            for part in error.where.split(",")
+        )
+        raise InputError(path, f"{names}: {error.problem}") from None
+
+
+def check_spec_agrees_with_config(spec: ModelSpec, config: TrainConfig, path: Path) -> None:
+    """The model section was resolved from the train section: they must still agree."""
+    uses_nodes = config.motion_nodes > 0
+    if (spec.deformation == "nodes") != uses_nodes:
+        raise InputError(
+            path,
+            f"model.deformation is {spec.deformation} but train.motion_nodes is "
+            f"{config.motion_nodes} (nodes needs motion_nodes > 0, spline 0)",
+        )
+    if spec.shading != config.shading:
+        raise InputError(
+            path, f"model.shading is {spec.shading} but train.shading is {config.shading}"
+        )
+    if config.motion_control_points and spec.control_points != config.motion_control_points:
+        raise InputError(
+            path,
+            f"model.control_points is {spec.control_points} but train.motion_control_points "
+            f"is {config.motion_control_points}",
+        )
+    if uses_nodes:
+        if spec.nodes > config.motion_nodes:
+            raise InputError(
+                path, f"model.nodes is {spec.nodes}, above train.motion_nodes {config.motion_nodes}"
+            )
+        if spec.residual_control_points != config.node_residual_points:
+            raise InputError(
+                path,
+                f"model.residual_control_points is {spec.residual_control_points} but "
+                f"train.node_residual_points is {config.node_residual_points}",
+            )
+
+
+def expected_shapes(spec: ModelSpec, count: int) -> dict[str, tuple[int, ...]]:
+    """The parameter shapes a model of ``spec`` with ``count`` Gaussians has."""
+    shapes: dict[str, tuple[int, ...]] = {
+        "means": (count, 3),
+        "scales": (count, 3),
+        "quats": (count, 4),
+        "opacities": (count,),
+        "colors": (count, 3),
+    }
+    control = spec.control_points
+    if spec.deformation == "spline":
+        shapes["motion_means"] = (count, control, 3)
+        shapes["motion_quats"] = (count, control, 4)
+    else:
+        nodes = spec.nodes
+        shapes["binding"] = (count, spec.node_neighbours)
+        shapes["node_means"] = (nodes, 3)
+        shapes["node_log_radii"] = (nodes,)
+        shapes["node_motion_means"] = (nodes, control, 3)
+        shapes["node_motion_quats"] = (nodes, control, 4)
+        if spec.residual_control_points:
+            shapes["motion_means"] = (count, spec.residual_control_points, 3)
+    if spec.shading == "lambert":
+        shapes[NORMALS_KEY] = (count, 3)
+        shapes[LIGHT_KEY] = (3, 9)
+    return shapes
+
+
+def check_tensors_match_spec(
+    params: dict[str, torch.Tensor], spec: ModelSpec, tensors_path: Path, config_path: Path
+) -> None:
+    """The checkpoint's parameters are those config.yml's model settings describe."""
+    if "means" not in params or params["means"].dim() != 2:
+        raise InputError(tensors_path, "has no (N, 3) parameter 'means'")
+    expected = expected_shapes(spec, params["means"].shape[0])
+    missing = sorted(set(expected) - set(params))
+    extra = sorted(set(params) - set(expected))
+    if missing or extra:
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"unexpected {', '.join(extra)}"] if extra else []
+        raise InputError(
+            config_path,
+            f"model settings (deformation {spec.deformation}, shading {spec.shading}) do not "
+            f"match the parameters of {tensors_path.name}: {'; '.join(parts)}",
+        )
+    for name, shape in expected.items():
+        actual = tuple(params[name].shape)
+        if actual != shape:
+            raise InputError(
+                config_path,
+                f"model settings (control_points {spec.control_points}, nodes {spec.nodes}, "
+                f"node_neighbours {spec.node_neighbours}, residual_control_points "
+                f"{spec.residual_control_points}) give {name} the shape {shape}, but "
+                f"{tensors_path.name} holds {actual}",
+            )
+
+
+def check_dataset_fingerprint(meta: dict, json_path: Path, fingerprint: str, dataset: Path) -> None:
+    """The checkpoint was trained on the run's dataset (config.yml's fingerprint)."""
+    saved = meta.get("dataset_fingerprint")
+    if not isinstance(saved, str):
+        raise InputError(json_path, "has no dataset_fingerprint")
+    if saved != fingerprint:
+        trained_on = meta.get("dataset")
+        source = f"dataset {trained_on}" if isinstance(trained_on, str) else "another dataset"
+        raise InputError(
+            json_path,
+            f"was trained on {source} (fingerprint {saved[:12]}), not on the run's dataset "
+            f"{dataset} (fingerprint {fingerprint[:12]}, config.yml)",
+        )
+
+
+def check_rng_states(states: object, json_path: Path) -> None:
+    """The ``rng`` entry restores every generator (checked on scratch generators)."""
+    hint = "resume from an earlier checkpoint with --resume --from STEP"
+    if not isinstance(states, dict):
+        raise InputError(json_path, f"has no 'rng' entry (the random states to resume); {hint}")
+    try:
+        cpu = bytearray(base64.b64decode(states["torch_cpu"], validate=True))
+        torch.Generator().set_state(torch.frombuffer(cpu, dtype=torch.uint8))
+        python = states["python"]
+        random.Random().setstate((python["version"], tuple(python["state"]), python["gauss_next"]))
+        numpy_state = states["numpy"]
+        np.random.RandomState().set_state(
+            (
+                numpy_state["kind"],
+                np.asarray(numpy_state["keys"], dtype=np.uint32),
+                numpy_state["position"],
+                numpy_state["has_gauss"],
+                numpy_state["cached_gaussian"],
+            )
+        )
+        cuda = states.get("torch_cuda", [])
+        if not isinstance(cuda, list) or not all(isinstance(s, str) for s in cuda):
+            raise TypeError("torch_cuda")
+        for state in cuda:
+            base64.b64decode(state, validate=True)
+    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, binascii.Error) as error:
+        raise InputError(json_path, f"has a damaged 'rng' entry ({error}); {hint}") from None
