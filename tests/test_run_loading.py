@@ -21,8 +21,15 @@ from test_train_end_to_end import TINY
 from test_train_synthetic import write_moving_blobs_dataset
 
 from avatar4d.cli import main
+from avatar4d.errors import InputError
+from avatar4d.model.spec import ModelSpec
 from avatar4d.model.trained import load_trained_model
 from avatar4d.train.run_folder import remove_stale_temporaries
+from avatar4d.train.run_validation import (
+    check_resume_state,
+    check_tensors_match_spec,
+    expected_shapes,
+)
 from avatar4d.train.trainer import train
 
 SMALL = dataclasses.replace(
@@ -322,3 +329,79 @@ def test_stale_temporaries_of_the_tools_own_files_are_removed_on_resume(run, dat
     assert [p for p in stale if p.exists()] == []
     assert all(p.read_bytes() == b"half written" for p in others)
     assert remove_stale_temporaries(run) == []
+
+
+def test_a_checkpoint_written_before_it_named_its_dataset_still_loads(run, datasets, capsys):
+    for step in (2, 4):  # as the current main writes them: the fingerprint, no "dataset"
+        sidecar = run / "checkpoints" / f"step_{step:06d}.json"
+        meta = json.loads(sidecar.read_text())
+        del meta["dataset"]
+        sidecar.write_text(json.dumps(meta))
+    assert load_trained_model(run, device="cpu").step == 4
+    assert main(resume_argv(datasets[0], run, "--steps", "5")) == 0
+    assert "trained steps 5..5 (1 this time)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda meta: meta.update(strategy_scalars=[1]), "'strategy_scalars' must be a mapping"),
+        (
+            lambda meta: meta["strategy_scalars"].update(injected=1),
+            "unknown strategy_scalars entry 'injected'",
+        ),
+        (lambda meta: meta.update(tensors="../x.safetensors"), "'tensors' must name step_000004"),
+        (lambda meta: meta.update(parameters={"means": "big"}), "'parameters' must map names"),
+    ],
+)
+def test_damaged_checkpoint_entries_are_refused_on_resume(run, datasets, capsys, edit, problem):
+    sidecar = run / "checkpoints" / "step_000004.json"
+    meta = json.loads(sidecar.read_text())
+    edit(meta)
+    sidecar.write_text(json.dumps(meta))
+    assert main(resume_argv(datasets[0], run, "--steps", "6")) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"avatar4d: error: {sidecar}: ") and problem in line
+
+
+def test_adam_moments_of_another_shape_are_refused_on_resume(run, datasets, capsys):
+    path = run / "checkpoints" / "step_000004.safetensors"
+    tensors = load_file(str(path))
+    tensors["adam/colors/exp_avg"] = tensors["adam/colors/exp_avg"][:-1].clone()
+    save_file(tensors, str(path))
+    assert main(resume_argv(datasets[0], run, "--steps", "6")) == 2
+    assert one_error_line(capsys) == (
+        f"avatar4d: error: {path}: adam/colors/ tensors do not fit parameter colors"
+    )
+
+
+def nodes_spec(nodes: int = 3) -> ModelSpec:
+    return ModelSpec("nodes", 4, True, [0.0, 0.0, 0.0], 1.0, 0.0, nodes, 2, 0, "static")
+
+
+def nodes_params(count: int, spec: ModelSpec) -> dict[str, torch.Tensor]:
+    shapes = expected_shapes(spec, count)
+    params = {name: torch.zeros(shape) for name, shape in shapes.items()}
+    params["binding"] = torch.zeros(shapes["binding"], dtype=torch.int32)
+    return params
+
+
+def test_node_binding_outside_the_nodes_is_refused(tmp_path):
+    spec = nodes_spec()
+    params = nodes_params(5, spec)
+    check_tensors_match_spec(params, spec, tmp_path / "t.safetensors", tmp_path / "config.yml")
+    params["binding"][4, 1] = 3  # nodes are 0..2
+    with pytest.raises(InputError, match="params/binding must hold node indices 0..2"):
+        check_tensors_match_spec(params, spec, tmp_path / "t.safetensors", tmp_path / "config.yml")
+
+
+def test_a_rigidity_graph_pointing_past_the_gaussians_is_refused(tmp_path):
+    graph = {
+        "anchors": torch.arange(4),
+        "neighbours": torch.tensor([[1, 2], [0, 2], [0, 1], [2, 4]]),
+        "weights": torch.ones(4, 2),
+    }
+    with pytest.raises(InputError, match="do not form a neighbour graph of 4 Gaussians"):
+        check_resume_state({}, {}, graph, {}, {}, {}, 4, tmp_path / "step_000004.json")
+    graph["neighbours"][3, 1] = 3
+    check_resume_state({}, {}, graph, {}, {}, {}, 4, tmp_path / "step_000004.json")

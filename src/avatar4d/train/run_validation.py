@@ -227,6 +227,18 @@ def check_tensors_match_spec(
             f"model settings (deformation {spec.deformation}, shading {spec.shading}) do not "
             f"match the parameters of {tensors_path.name}: {'; '.join(parts)}",
         )
+    binding = params.get("binding")
+    if (
+        binding is not None
+        and binding.numel()
+        and (
+            binding.is_floating_point()
+            or not 0 <= int(binding.min()) <= int(binding.max()) < spec.nodes
+        )
+    ):
+        raise InputError(
+            tensors_path, f"tensor params/binding must hold node indices 0..{spec.nodes - 1}"
+        )
     for name, shape in expected.items():
         actual = tuple(params[name].shape)
         if actual != shape:
@@ -281,3 +293,64 @@ def check_rng_states(states: object, json_path: Path) -> None:
             base64.b64decode(state, validate=True)
     except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, binascii.Error) as error:
         raise InputError(json_path, f"has a damaged 'rng' entry ({error}); {hint}") from None
+
+
+def check_resume_state(
+    meta: dict,
+    strategy_tensors: dict[str, torch.Tensor],
+    graph_tensors: dict[str, torch.Tensor],
+    adam: dict[str, dict[str, torch.Tensor]],
+    params: dict[str, torch.Tensor],
+    fresh_strategy_state: dict,
+    count: int,
+    json_path: Path,
+) -> None:
+    """The densification state and the rigidity graph a resumed run takes from a checkpoint
+    of ``count`` Gaussians, and the Adam moments of its parameters, are of the kinds and
+    sizes the training uses."""
+    scalars = meta.get("strategy_scalars", {})
+    if not isinstance(scalars, dict):
+        raise InputError(json_path, "'strategy_scalars' must be a mapping")
+    for key, value in scalars.items():
+        if key not in fresh_strategy_state:
+            raise InputError(json_path, f"unknown strategy_scalars entry {key!r}")
+        if not isinstance(value, (bool, int, float, str)) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            raise InputError(json_path, f"strategy_scalars.{key} must be a finite number")
+    tensors_path = json_path.with_suffix(".safetensors")
+    for key, tensor in strategy_tensors.items():
+        if key not in fresh_strategy_state:
+            raise InputError(tensors_path, f"unknown tensor strategy/{key}")
+        if tensor.dim() == 0 or tensor.shape[0] != count:
+            raise InputError(
+                tensors_path, f"tensor strategy/{key} must have one row per Gaussian ({count})"
+            )
+    for name, state in adam.items():
+        shape = tuple(params[name].shape) if name in params else None
+        moments_fit = shape is not None and all(
+            tuple(state[key].shape) == shape for key in ("exp_avg", "exp_avg_sq") if key in state
+        )
+        if not moments_fit or ("step" in state and state["step"].numel() != 1):
+            raise InputError(tensors_path, f"adam/{name}/ tensors do not fit parameter {name}")
+    if not graph_tensors:
+        return
+    if set(graph_tensors) != {"anchors", "neighbours", "weights"}:
+        raise InputError(tensors_path, "graph/ tensors must be anchors, neighbours and weights")
+    anchors, neighbours, weights = (graph_tensors[k] for k in ("anchors", "neighbours", "weights"))
+    fits = (
+        anchors.dim() == 1
+        and neighbours.dim() == 2
+        and neighbours.shape[0] == anchors.shape[0]
+        and weights.shape == neighbours.shape
+        and not anchors.is_floating_point()
+        and not neighbours.is_floating_point()
+        and all(
+            index.numel() == 0 or 0 <= int(index.min()) <= int(index.max()) < count
+            for index in (anchors, neighbours)
+        )
+    )
+    if not fits:
+        raise InputError(
+            tensors_path, f"graph/ tensors do not form a neighbour graph of {count} Gaussians"
+        )

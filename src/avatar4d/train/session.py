@@ -41,7 +41,7 @@ from avatar4d.train.run_folder import (
     remove_stale_temporaries,
     write_run_record,
 )
-from avatar4d.train.run_validation import check_rng_states
+from avatar4d.train.run_validation import check_resume_state, check_rng_states
 from avatar4d.train.time_sampling import TimeSampler
 from avatar4d.train.track_loss import TrackSupervision
 
@@ -218,17 +218,26 @@ def start_session(
         )
         record = new_run_record(config, spec, dataset_root)
         start_step = 0
-    write_run_record(run_dir, record)
-
     learning_rates = base_learning_rates(config, spec.scene_radius)
     optimizers = make_optimizers(params, learning_rates)
     strategy = make_strategy(config)
     strategy.check_sanity(per_gaussian(params), per_gaussian(optimizers))
     strategy_state = strategy.initialize_state(scene_scale=spec.scene_radius)
     if resume:
+        check_resume_state(
+            checkpoint.meta,
+            checkpoint.strategy_tensors,
+            checkpoint.graph_tensors,
+            checkpoint.adam,
+            checkpoint.params,
+            strategy_state,
+            len(params["means"]),
+            checkpoint.path,
+        )
         restore_adam_states(optimizers, params, checkpoint.adam)
         strategy_state.update(checkpoint.meta.get("strategy_scalars", {}))
         strategy_state.update(checkpoint.strategy_tensors)
+    write_run_record(run_dir, record)
     session = TrainingSession(
         config=config,
         record=record,
