@@ -1,4 +1,4 @@
-"""The training bar in narrow terminals: elapsed and remaining time are never cut."""
+"""Progress bars in narrow terminals: elapsed and remaining time are never cut."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import pytest
 from rich.console import Console
 from rich.progress import Progress
 
+from avatar4d.capture.progress import image_columns
 from avatar4d.train.progress import TrainProgress, training_columns
 
 METRICS = "loss 0.0123  123,456 Gaussians  val 28.12 dB"
 
 
-def rendered_line(width: int, total: int, completed: int, elapsed_s: float) -> str:
+def rendered_line(
+    width: int, total: int, completed: int, elapsed_s: float, columns: tuple | None = None
+) -> str:
     """The bar after `completed` steps at a steady pace, on a console `width` columns wide."""
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     clock = [0.0]
-    progress = Progress(*training_columns(total, width), console=console, get_time=lambda: clock[0])
+    columns = columns or training_columns(total, width)
+    progress = Progress(*columns, console=console, get_time=lambda: clock[0])
     task = progress.add_task(METRICS, total=total)
     for step in range(1, 11):  # ten updates one second apart, ending at elapsed_s
         clock[0] = elapsed_s - 10 + step
@@ -55,3 +59,12 @@ def test_the_training_progress_uses_these_columns():
         progress.log_training(10, 0.0123, 123_456)
     text = console.export_text()
     assert re.search(r"10/2000 0:00:0\d left (-:--:--|\d:\d\d:\d\d) loss 0.0123", text), text
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_image_bar_keeps_its_times_whole(width):
+    columns = image_columns("evaluating")
+    line = rendered_line(width, 5000, completed=2500, elapsed_s=3723.0, columns=columns)
+    assert len(line) <= width
+    assert line.startswith("evaluating ")
+    assert line.endswith(" 2500/5000 250.0 img/s 1:02:03 left 0:00:10")
