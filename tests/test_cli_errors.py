@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dataset_builders import write_grid
 from gltf_handmade import one_triangle
 
 from avatar4d import cli
@@ -73,6 +74,11 @@ def error_line(capsys) -> str:
             [],
             "avatar4d: error: missing command; choose one of demo, asset, pose, grid, check, "
             "train, eval, render, export (see avatar4d --help)",
+        ),
+        (
+            ["--verbose"],
+            "avatar4d: error: unknown option '--verbose' before a command "
+            "(commands: demo, asset, pose, grid, check, train, eval, render, export)",
         ),
         (["asset"], "avatar4d: error: avatar4d asset: missing command; choose one of info"),
         (
@@ -188,6 +194,13 @@ def test_asset_info_into_a_closed_pipe_has_no_traceback(moving_triangle, as_json
     assert result.returncode == EXIT_BROKEN_PIPE
 
 
+def test_check_into_a_closed_pipe_has_no_traceback(tmp_path):
+    root = write_grid(tmp_path / "grid", azimuths=4, elevations=(0.0, 30.0), times=6, novel_times=3)
+    result = _run_with_closed_stdout(["check", str(root), "--no-figure"])
+    assert result.stderr.decode() == ""
+    assert result.returncode == EXIT_BROKEN_PIPE
+
+
 def test_a_parse_error_in_a_real_process_is_one_line(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(SOURCES)}
     result = subprocess.run(
@@ -204,3 +217,18 @@ def test_a_parse_error_in_a_real_process_is_one_line(tmp_path):
         "avatar4d: error: unknown command 'trian'; did you mean 'train'? "
         "(commands: demo, asset, pose, grid, check, train, eval, render, export)"
     ]
+
+
+def test_a_box_the_hook_does_not_know_is_flattened_to_one_line(capsys):
+    import tyro
+
+    from avatar4d.cli_parsing import flatten_tyro_error
+
+    with pytest.raises(SystemExit):
+        tyro.cli(cli.Command, args=["grid"], prog="avatar4d")
+    box = capsys.readouterr().err
+    assert len(box.splitlines()) >= 6
+    line = flatten_tyro_error(box)
+    assert "\n" not in line and "│" not in line and "For full helptext" not in line
+    assert line.startswith("Required options Missing from avatar4d grid: FILE ")
+    assert line.endswith("(required)")

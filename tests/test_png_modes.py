@@ -19,7 +19,13 @@ from avatar4d.errors import InputError
 
 GREY16 = np.array([[0, 257, 32896, 65535]], dtype=np.uint16)  # 0, 1, 128 and 255 in 8 bits
 GREY8 = np.array([[0, 1, 128, 255]], dtype=np.uint8)
-SMALL_GRID = {"azimuths": 4, "elevations": (0.0, 30.0), "times": 6, "novel_cameras": 4}
+SMALL_GRID = {
+    "azimuths": 4,
+    "elevations": (0.0, 30.0),
+    "times": 6,
+    "novel_cameras": 4,
+    "novel_times": 3,
+}
 
 
 def write_png(path: Path, pixels: np.ndarray, color_type: int, bit_depth: int) -> Path:

@@ -54,6 +54,9 @@ def check_command_name(args: Sequence[str], names: Sequence[str], prog: str) -> 
     if word is None:
         if any(arg in ("-h", "--help") for arg in args):
             return
+        if args:
+            option = args[0].split("=", 1)[0]
+            raise UsageError(f"unknown option '{option}' before a command (commands: {choices})")
         raise UsageError(f"missing command; choose one of {choices} (see {prog} --help)")
     if word not in names:
         raise UsageError(
@@ -199,8 +202,10 @@ def flatten_tyro_error(text: str) -> str:
     lines = []
     for raw in ANSI_ESCAPE.sub("", text).splitlines():
         line = " ".join(BOX_CHARACTERS.sub(" ", raw).split())
-        if line and not line.startswith("For full helptext"):
-            lines.append(line)
+        if line.startswith("For full helptext"):
+            break
+        if line.strip("-+|=:_ "):  # not a rule of an ASCII box
+            lines.append(line.strip("|+ "))
     return " ".join(lines) or "the command line could not be parsed"
 
 
