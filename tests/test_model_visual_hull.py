@@ -109,7 +109,10 @@ def test_without_transparency_the_points_are_random_in_the_bounds():
         init_opacity=0.2,
         generator=torch.Generator().manual_seed(1),
     )
-    assert initial.source == "random points in the bounds"
+    assert initial.source == (
+        "random points in the bounds (the images have no alpha channel or are fully opaque: "
+        "no masks for a visual hull, and the background is learnt as part of the subject)"
+    )
     assert initial.tensors["means"].shape == (150, 3)
     assert float((initial.tensors["means"] - CENTER).norm(dim=-1).max()) <= 0.8 + 1e-6
 

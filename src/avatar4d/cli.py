@@ -7,6 +7,14 @@ from typing import Annotated, Union
 
 import tyro
 
+from avatar4d.cli_failures import (
+    EXIT_BROKEN_PIPE,
+    EXIT_OUT_OF_MEMORY,
+    is_cpu_out_of_memory,
+    out_of_memory_line,
+    silence_stdout,
+)
+from avatar4d.cli_parsing import UsageError, first_word, parse_command
 from avatar4d.commands.asset_info import AssetCommand
 from avatar4d.commands.check import CheckCommand
 from avatar4d.commands.demo import DemoCommand
@@ -30,7 +38,7 @@ Command = Union[  # noqa: UP007 (tyro reads the Union)
     Annotated[ExportCommand, tyro.conf.subcommand("export")],
 ]
 
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = 2  # 1: a stopped run, out of memory, or stdout closed (`| head`)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,22 +46,38 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    command = tyro.cli(
-        Command,
-        args=args,
-        prog="avatar4d",
-        description="Animated character -> balanced camera x time grid -> 4D Gaussian avatar. "
-        "Add --debug to any command for a full traceback on errors.",
-        config=(tyro.conf.OmitSubcommandPrefixes,),
-    )
     try:
-        return int(command.run() or 0)
+        command = parse_command(
+            Command,
+            args,
+            prog="avatar4d",
+            description="Animated character -> balanced camera x time grid -> 4D Gaussian avatar. "
+            "Add --debug to any command for a full traceback on errors.",
+            config=(tyro.conf.OmitSubcommandPrefixes,),
+        )
+    except UsageError as error:
+        print(f"avatar4d: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SystemExit as stop:  # --help
+        return int(stop.code or 0)
+    try:
+        status = int(command.run() or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
     except InputError as error:
         if debug:
             raise
         one_line = " ".join(str(error).split())  # e.g. a YAML parser's multi-line message
         print(f"avatar4d: error: {one_line}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except (MemoryError, RuntimeError) as error:
+        if debug or not is_cpu_out_of_memory(error):
+            raise
+        print(f"avatar4d: error: {out_of_memory_line(first_word(args))}", file=sys.stderr)
+        return EXIT_OUT_OF_MEMORY
     except KeyboardInterrupt:
         print("avatar4d: interrupted", file=sys.stderr)
         return 130

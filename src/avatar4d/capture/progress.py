@@ -16,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 
@@ -33,15 +34,24 @@ def image_progress(
     if not enabled:
         yield lambda: None
         return
-    columns = (
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        ImagesPerSecondColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    with Progress(*image_columns(label), console=Console(stderr=True)) as progress:
         task = progress.add_task("images", total=total)
         yield lambda: progress.advance(task)
+
+
+def image_columns(label: str) -> tuple[ProgressColumn, ...]:
+    """Label, bar, count, speed and times; only the bar shrinks in a narrow terminal (rich
+    would cut every column evenly, the times to ``0:00…``)."""
+
+    def whole() -> Column:
+        return Column(no_wrap=True)
+
+    return (
+        TextColumn(label, table_column=whole()),
+        BarColumn(),
+        MofNCompleteColumn(table_column=whole()),
+        ImagesPerSecondColumn(table_column=whole()),
+        TimeElapsedColumn(table_column=whole()),
+        TextColumn("left", table_column=whole()),
+        TimeRemainingColumn(table_column=whole()),
+    )

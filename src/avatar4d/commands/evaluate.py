@@ -9,6 +9,7 @@ from typing import Annotated
 
 import tyro
 
+from avatar4d.commands.option_checks import check_at_least
 from avatar4d.errors import InputError
 
 EXIT_GATE_FAILED = 1
@@ -64,6 +65,8 @@ class EvalCommand:
         from avatar4d.model.trained import load_trained_model
         from avatar4d.output.atomic import refuse_existing, refuse_non_folder
 
+        check_at_least("--train-sample", self.train_sample, 1)
+        check_at_least("--step", self.step, 0)
         gates = [parse_gate(expression) for expression in self.gate]
         out = self.out or self.run_dir / "eval"
         refuse_non_folder(out)

@@ -52,6 +52,8 @@ class ExportCommand:
 
         if not 1 <= self.times <= MAX_TIMES:
             raise InputError("--times", f"must be 1 .. {MAX_TIMES}, got {self.times}")
+        if self.step is not None and self.step < 0:
+            raise InputError("--step", f"must be at least 0, got {self.step}")
         if not self.name or any(c in self.name for c in "/\\"):
             raise InputError("--name", f"{self.name!r} is not a plain file name prefix")
         refuse_non_folder(self.out)

@@ -13,6 +13,7 @@ from avatar4d.errors import InputError
 
 _GRID_24X60 = RigSettings()
 MAX_SAMPLES = 16
+MAX_TIMES = 10_000  # train times; each is a full set of train images
 OPTION_OF_SETTING = {
     "train_azimuths_deg": "--train-azimuths",
     "train_elevations_deg": "--train-elevations",
@@ -92,6 +93,10 @@ class GridCommand:
         if not 1 <= self.samples <= MAX_SAMPLES:
             raise InputError(
                 "--samples", f"must be between 1 and {MAX_SAMPLES}, got {self.samples}"
+            )
+        if self.train_times > MAX_TIMES:
+            raise InputError(
+                "--train-times", f"must be between 1 and {MAX_TIMES:,}, got {self.train_times:,}"
             )
         settings = RigSettings(
             train_azimuths_deg=tuple(self.train_azimuths),

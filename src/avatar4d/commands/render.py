@@ -13,6 +13,8 @@ from avatar4d.errors import InputError
 
 MAX_FRAMES = 100_000
 MAX_SIZE = 8192
+MIN_FPS, MAX_FPS = 0.1, 1000.0  # an MP4 time base of at most 1/1001 s holds these
+MAX_DISTANCE_SCALE = 1000.0
 
 
 @dataclass
@@ -88,6 +90,7 @@ class RenderCommand:
         from avatar4d.output.video import Mp4Writer, write_png_sequence
 
         started = time.perf_counter()
+        self.check_options()
         as_video = self.out.suffix.lower() == ".mp4"
         if as_video:
             refuse_existing(self.out, self.force)
@@ -117,6 +120,23 @@ class RenderCommand:
             f"{time.perf_counter() - started:.1f} s in total -> {written}"
         )
         return 0
+
+    def check_options(self) -> None:
+        """InputError naming the first option out of range, before anything is loaded."""
+        from avatar4d.commands.option_checks import check_at_least, check_between, check_finite
+        from avatar4d.output.camera_paths import MAX_ABS_ELEVATION_DEG
+
+        check_between("--fov-y", self.fov_y, 0.0, 180.0, open_low=True, open_high=True, unit=" deg")
+        check_between("--fps", self.fps, MIN_FPS, MAX_FPS)
+        check_between("--elevation", self.elevation, -MAX_ABS_ELEVATION_DEG, MAX_ABS_ELEVATION_DEG)
+        check_between(
+            "--distance-scale", self.distance_scale, 0.0, MAX_DISTANCE_SCALE, open_low=True
+        )
+        check_finite("--turns", self.turns)
+        check_between("--cycles", self.cycles, 0.0, float(MAX_FRAMES), open_low=True)
+        for option, value in (("--t", self.t), ("--t0", self.t0), ("--t1", self.t1)):
+            check_between(option, value, 0.0, 1.0)
+        check_at_least("--step", self.step, 0)
 
     def _cameras_and_times(self, model):
         from avatar4d.output.time_mapping import time_mapping

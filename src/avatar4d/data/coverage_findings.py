@@ -274,14 +274,23 @@ def _image_findings(report: CoverageReport) -> list[Finding]:
                 "re-render or remove them."
             )
         )
-    elif images.files_with_alpha == 0:
+    if images.files_with_alpha == 0:
         findings.append(
-            _ok(
-                f"No alpha channel in the {decoded}: the background is part of what the model "
-                "learns."
+            _warn(
+                f"No alpha channel in the {decoded}: no masks, so training cannot start from "
+                "a visual hull (random points instead) and learns the background too; save "
+                "the images as RGBA with a transparent background."
             )
         )
-    else:
+    elif images.no_alpha:
+        findings.append(
+            _warn(
+                f"{len(images.no_alpha)} of {decoded} have no alpha channel, e.g. "
+                f"{images.no_alpha[0]}: their background counts as the subject; save them as "
+                "RGBA like the others."
+            )
+        )
+    elif not images.empty_alpha:
         findings.append(_ok(f"Alpha is not empty in any of the {decoded}."))
     return findings
 

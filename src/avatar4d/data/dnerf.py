@@ -147,6 +147,11 @@ def _frame(
         isinstance(time, bool) or not isinstance(time, (int, float)) or not math.isfinite(time)
     ):
         raise ValueError(f"time must be a finite number, got {time!r}")
+    if time is not None and not 0.0 <= time <= 1.0:
+        raise ValueError(
+            f"time {time!r} is outside [0, 1] (D-NeRF times are normalised: 0 the clip's "
+            "start, 1 its end); rescale the times"
+        )
     subset = entry.get("subset")
     if subset is not None and not isinstance(subset, str):
         raise ValueError(f"subset must be a string, got {subset!r}")

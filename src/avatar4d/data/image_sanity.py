@@ -27,6 +27,7 @@ class ImageSanity:
     sampled: bool  # True when only a sample was decoded
     files_with_alpha: int  # among the decoded images
     empty_alpha: list[str] = field(default_factory=list)  # decoded images fully transparent
+    no_alpha: list[str] = field(default_factory=list)  # decoded images without an alpha channel
 
 
 def _distinct_images(dataset: Dataset) -> list[Frame]:
@@ -76,10 +77,11 @@ def check_images(
     else:
         frames_to_decode = frames
 
-    empty, with_alpha = [], 0
+    empty, without_alpha = [], []
     for done, frame in enumerate(frames_to_decode, start=1):
         rgba, has_alpha = decode_rgba(frame.image_path)
-        with_alpha += has_alpha
+        if not has_alpha:
+            without_alpha.append(_relative(dataset, frame))
         if not rgba[..., 3].any():
             empty.append(_relative(dataset, frame))
         if progress is not None:
@@ -91,6 +93,7 @@ def check_images(
         image_count=len(frames),
         decoded_count=len(frames_to_decode),
         sampled=sampled,
-        files_with_alpha=with_alpha,
+        files_with_alpha=len(frames_to_decode) - len(without_alpha),
         empty_alpha=empty,
+        no_alpha=without_alpha,
     )

@@ -42,18 +42,41 @@ def read_image_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
+SIXTEEN_BIT_GREY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes for 16-bit grey PNGs
+
+
 def _stores_alpha(image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
+def _sixteen_bit_grey_rgba(image) -> np.ndarray:
+    """(H, W, 4) uint8 from 16-bit grey: 65535 is white (convert("RGBA") clips at 255)."""
+    grey16 = np.asarray(image).astype(np.int64)
+    rgba = np.empty((*grey16.shape, 4), dtype=np.uint8)
+    rgba[..., :3] = np.rint(np.clip(grey16, 0, 65535) / 257.0).astype(np.uint8)[..., None]
+    transparent = image.info.get("transparency")
+    rgba[..., 3] = (
+        255 if not isinstance(transparent, int) else np.where(grey16 == transparent, 0, 255)
+    )
+    return rgba
+
+
 def decode_rgba(path: Path) -> tuple[np.ndarray, bool]:
-    """(H, W, 4) uint8 pixels and whether the file stores alpha (if not, alpha is 255)."""
+    """(H, W, 4) uint8 pixels and whether the file stores alpha (if not, alpha is 255).
+
+    Every PNG colour type is read at its own scale: grey, grey + alpha, palette (with a tRNS
+    transparency chunk), RGB and RGBA, 8 or 16 bits (16-bit values are scaled by 255/65535).
+    """
     from PIL import Image
 
     with _open(path) as image:
         _check_side_lengths(path, *image.size)
         has_alpha = _stores_alpha(image)
+        if image.mode == "F":  # 32-bit float pixels: no PNG holds them, no scale is implied
+            raise InputError(path, "32-bit float pixels cannot be read; save it as an 8-bit PNG")
         try:
+            if image.mode in SIXTEEN_BIT_GREY_MODES:
+                return _sixteen_bit_grey_rgba(image), has_alpha
             rgba = image.convert("RGBA")
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
             raise InputError(path, f"cannot decode image ({error})") from None

@@ -22,6 +22,11 @@ MIN_HULL_POINTS = 64
 MAX_HULL_FILL = 0.9  # above this share of the sphere the masks did not carve (no transparency)
 NEIGHBOURS_FOR_SCALE = 3
 FALLBACK_COLOR = 0.5
+RANDOM_POINTS = "random points in the bounds"
+NO_TRANSPARENCY = (
+    "the images have no alpha channel or are fully opaque: no masks for a visual hull, "
+    "and the background is learnt as part of the subject"
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class SceneBounds:
 @dataclass(frozen=True)
 class InitialGaussians:
     tensors: dict[str, torch.Tensor]  # canonical + motion parameters, unwrapped
-    source: str  # "visual hull" or "random points in the bounds"
+    source: str  # "visual hull" or "random points in the bounds", with why where known
 
 
 def bounds_from_cameras(views: list[MaskedView]) -> SceneBounds:
@@ -99,7 +104,9 @@ def _initial_points(
         return points, colors, "visual hull"
     points = random_points_in_sphere(max_points, bounds, generator)
     colors = mean_foreground_color(views).expand(max_points, 3)
-    return points, colors, "random points in the bounds"
+    if all(bool((view.rgba[..., 3] == 255).all()) for view in views):
+        return points, colors, f"{RANDOM_POINTS} ({NO_TRANSPARENCY})"
+    return points, colors, RANDOM_POINTS
 
 
 def initial_gaussians(

@@ -13,10 +13,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
+from rich.text import Text
 
 from avatar4d.errors import InputError
 
@@ -30,6 +34,51 @@ def require_tensorboard() -> None:
         raise InputError("--tensorboard", "tensorboard is not installed (pip install tensorboard)")
 
 
+MAX_BAR_WIDTH = 24
+MIN_BAR_WIDTH = 6
+METRICS_WIDTH = 44  # "loss 0.0123  123,456 Gaussians  val 28.12 dB"
+TIME_WIDTH = 7  # 0:00:00
+
+
+class MetricsColumn(ProgressColumn):
+    """The task's description on one line, cut with an ellipsis where the terminal is narrow.
+
+    The only column a narrow terminal may shrink: rich otherwise cuts every column evenly,
+    elapsed and remaining time down to ``0:00…``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(table_column=Column(no_wrap=False, overflow="ellipsis"))
+
+    def render(self, task: Task) -> Text:
+        return Text(task.description, no_wrap=True, overflow="ellipsis")
+
+
+def _fixed(column: ProgressColumn) -> ProgressColumn:
+    column._table_column = Column(no_wrap=True)  # never shrunk by a narrow terminal
+    return column
+
+
+def training_columns(total: int, console_width: int) -> tuple[ProgressColumn, ...]:
+    """The bar's columns: label, bar, steps, elapsed, remaining, then the metrics.
+
+    The bar gives up width first (down to MIN_BAR_WIDTH), then the metrics; the counts and
+    times are never cut (they fit 60 columns with a 6-digit step count).
+    """
+    counts = 2 * len(str(total)) + 1
+    fixed = len("training") + counts + 2 * TIME_WIDTH + len("left") + 6  # 6 single spaces
+    bar_width = max(MIN_BAR_WIDTH, min(MAX_BAR_WIDTH, console_width - fixed - METRICS_WIDTH))
+    return (
+        _fixed(TextColumn("training")),
+        _fixed(BarColumn(bar_width=bar_width)),
+        _fixed(MofNCompleteColumn()),
+        _fixed(TimeElapsedColumn()),
+        _fixed(TextColumn("left")),
+        _fixed(TimeRemainingColumn()),
+        MetricsColumn(),
+    )
+
+
 class TrainProgress:
     """Progress bar with ETA, loss, Gaussian count and the last validation PSNR.
 
@@ -38,23 +87,21 @@ class TrainProgress:
     """
 
     def __init__(
-        self, total: int, completed: int, enabled: bool, tensorboard_dir: Path | None = None
+        self,
+        total: int,
+        completed: int,
+        enabled: bool,
+        tensorboard_dir: Path | None = None,
+        console: Console | None = None,
     ) -> None:
-        self.console = Console(stderr=True)
+        self.console = console or Console(stderr=True)
         self._progress: Progress | None = None
         self._task = None
         self._writer = None
         self._fields = {"loss": "loss --", "gaussians": "", "psnr": "val --"}
         if enabled:
             self._progress = Progress(
-                TextColumn("training"),
-                BarColumn(bar_width=24),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("left"),
-                TimeRemainingColumn(),
-                TextColumn("{task.description}"),
-                console=self.console,
+                *training_columns(total, self.console.width), console=self.console
             )
             self._task = self._progress.add_task(
                 self._description(), total=total, completed=completed
