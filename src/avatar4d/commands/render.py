@@ -10,9 +10,8 @@ from typing import Annotated, Literal
 import tyro
 
 from avatar4d.errors import InputError
-
-MAX_FRAMES = 100_000
-MAX_SIZE = 8192
+from avatar4d.output.path_limits import MAX_PATH_CAMERAS as MAX_FRAMES
+from avatar4d.output.path_limits import MAX_RENDER_SIDE as MAX_SIZE
 
 
 @dataclass
