@@ -12,6 +12,7 @@ from avatar4d.errors import InputError
 
 MAX_INIT_HULL_RESOLUTION = 256  # voxels per axis: 256³ centres take 200 MB; the GPU preset uses 160
 
+
 @dataclass
 class TrainConfig:
     """Settings of one training run (the CPU-sized defaults; see ``for_gpu``)."""
