@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from avatar4d.data.image_limits import check_image_pixels
 from avatar4d.errors import InputError
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def _open(path: Path):
 def _check_side_lengths(path: Path, width: int, height: int) -> None:
     if not (0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE):
         raise InputError(path, f"image size {width}x{height} is outside 1..{MAX_IMAGE_SIDE} pixels")
+    check_image_pixels(path, width, height)
 
 
 def read_image_size(path: Path) -> tuple[int, int]:
