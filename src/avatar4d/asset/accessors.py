@@ -109,9 +109,9 @@ class Accessors:
         accessor = self._accessors[index]
         path = f"accessors[{index}]"
         layout = _layout(info)
-        self._charge(info.count * info.components * max(info.dtype.itemsize, 4), path)
         view_index = self._doc.optional_index(accessor, "bufferView", path, "bufferViews")
         if view_index is None:
+            self._charge(info.count, layout, info, path)
             values = np.zeros((info.count, info.components), info.dtype)
         else:
             offset = self._doc.integer(accessor, "byteOffset", path, default=0)
@@ -121,10 +121,11 @@ class Accessors:
             self._apply_sparse(values, sparse, info, layout, path)
         return values
 
-    def _charge(self, nbytes: int, path: str) -> None:
+    def _charge(self, count: int, layout: _Layout, info: AccessorInfo, path: str) -> None:
         """Count an array about to be made (float32 size at least, as most are converted);
         refuse it when all arrays read would pass MAX_ACCESSOR_BYTES_TOTAL. Zero-filled
         accessors cost nothing in the file, so this is what bounds them."""
+        nbytes = count * layout.columns * layout.rows * max(info.dtype.itemsize, 4)
         if self._bytes_read + nbytes > MAX_ACCESSOR_BYTES_TOTAL:
             self._doc.fail(
                 f"{path} would bring the accessor data read to {self._bytes_read + nbytes:,} "
@@ -182,6 +183,7 @@ class Accessors:
             )
         if count == 0:
             return np.zeros((0, layout.columns * layout.rows), info.dtype)
+        self._charge(count, layout, info, path)
         strided = np.ndarray(
             shape=(count, layout.columns, layout.rows),
             dtype=info.dtype,

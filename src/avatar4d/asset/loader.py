@@ -151,14 +151,18 @@ class Asset:
     ) -> Iterator[tuple[DrawItem, MeshPrimitive, PlacedPrimitive]]:
         """Every drawn primitive in node order, placed in world space at this node pose; a
         transform or position that overflows (e.g. a scale of 1e308) is refused."""
-        world = self._graph.world_matrices(node_pose)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+            world = self._graph.world_matrices(node_pose)
         self._check_finite_world(world, when)
         joint_matrices = [skin.joint_matrices(world) for skin in self._skins]
         for item in self._draw_items:
             weights = self._weights(item, node_pose)
             skin_matrices = None if item.skin_index is None else joint_matrices[item.skin_index]
             for primitive in item.mesh.primitives:
-                placed = place(primitive, world[item.node], skin_matrices, weights, with_normals)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    placed = place(
+                        primitive, world[item.node], skin_matrices, weights, with_normals
+                    )
                 if not np.isfinite(placed.positions).all():
                     raise InputError(
                         self.path,
