@@ -17,6 +17,7 @@ import pytest
 from gltf_handmade import HandmadeGltf, one_triangle
 
 from avatar4d.asset import accessors as accessors_module
+from avatar4d.asset import animation as animation_module
 from avatar4d.asset.limits import (
     MAX_IMAGE_PIXELS,
     MAX_MORPH_DELTAS_TOTAL,
@@ -301,3 +302,39 @@ def test_pose_command_refuses_a_scale_of_1e308_in_one_line(tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "non-finite posed positions" in lines[0]
     assert not out.exists()
+
+
+def test_keyframes_of_all_channels_are_bounded_before_reading(tmp_path):
+    gltf = one_triangle()
+    times = zero_filled(gltf, 10_000_001, "SCALAR")  # with 4 values a key: just past the limit
+    values = zero_filled(gltf, 10_000_001, "VEC4")
+    sampler = {"input": times, "output": values}
+    channel = {"sampler": 0, "target": {"node": 0, "path": "rotation"}}
+    gltf.add("animations", {"samplers": [sampler], "channels": [channel]})
+    path = gltf.write_gltf(tmp_path / "keys.gltf")
+    message = refused_quickly(lambda: load_asset(path), "keyframe")
+    assert message.endswith(
+        "animations[0].samplers[0]: the animation channels hold more than 50,000,000 keyframe "
+        "times and values in all"
+    )
+
+
+def test_channels_sharing_one_sampler_count_once_each(tmp_path, monkeypatch):
+    """Each channel copies its keyframes: 1,000 channels on one sampler cost 1,000 copies."""
+    monkeypatch.setattr(animation_module, "MAX_ANIMATION_VALUES_TOTAL", 1_000_000)
+    gltf = one_triangle()
+    times = zero_filled(gltf, 1_000, "SCALAR")
+    values = zero_filled(gltf, 1_000, "VEC3")
+    channel = {"sampler": 0, "target": {"node": 0, "path": "translation"}}
+    gltf.add(
+        "animations",
+        {"samplers": [{"input": times, "output": values}], "channels": [channel] * 1000},
+    )
+    path = gltf.write_gltf(tmp_path / "shared.gltf")
+    with pytest.raises(InputError) as raised:  # 4,000 numbers a channel: the 251st is refused
+        load_asset(path)
+    assert "animations[0].samplers[0]: the animation channels hold more than 1,000,000" in str(
+        raised.value
+    )
+    gltf.doc["animations"][0]["channels"] = [channel] * 250
+    assert len(load_asset(gltf.write_gltf(tmp_path / "fewer.gltf")).clips[0].channels) == 250

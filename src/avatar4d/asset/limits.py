@@ -14,6 +14,7 @@ MAX_ACCESSOR_BYTES_TOTAL = 2 * GIB  # all accessor arrays read, zero-filled ones
 MAX_VERTICES_TOTAL = 10_000_000  # all primitives, each mesh counted once per node drawing it
 MAX_TRIANGLES_TOTAL = 20_000_000  # counted as the vertices are
 MAX_MORPH_DELTAS_TOTAL = 20_000_000  # morph targets x vertices, summed over all primitives
+MAX_ANIMATION_VALUES_TOTAL = 50_000_000  # keyframe times + values of all channels, as copied
 MAX_ACCESSOR_COUNT = 50_000_000  # elements in one accessor (also zero-filled / sparse ones)
 MAX_IMAGE_SIDE = 16_384  # pixels, width or height
 MAX_IMAGE_PIXELS = 8192 * 8192  # one image: 256 MiB once decoded to RGBA
