@@ -146,7 +146,7 @@ def _with_camera(key, value):
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("{not json", "not a readable JSON file"),
+        ("{not json", "invalid JSON at line 1 column 2"),
         ([1, 2], "expected a JSON object"),
         (nerfstudio_path(camera_path=[]), "non-empty list"),
         (nerfstudio_path(camera_type="fisheye"), "'fisheye' is not supported"),

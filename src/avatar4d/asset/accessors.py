@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avatar4d.asset.gltf_json import GltfJson
-from avatar4d.asset.limits import MAX_ACCESSOR_COUNT
+from avatar4d.asset.limits import MAX_ACCESSOR_BYTES_TOTAL, MAX_ACCESSOR_COUNT
 
 COMPONENT_DTYPES: dict[int, np.dtype] = {
     5120: np.dtype("<i1"),
@@ -66,6 +66,7 @@ class Accessors:
         self._accessors = doc.array("accessors")
         self._views = doc.array("bufferViews")
         self._float_cache: dict[int, np.ndarray] = {}
+        self._bytes_read = 0  # every array read_raw allocated so far
 
     def info(self, index: int) -> AccessorInfo:
         doc = self._doc
@@ -110,6 +111,7 @@ class Accessors:
         layout = _layout(info)
         view_index = self._doc.optional_index(accessor, "bufferView", path, "bufferViews")
         if view_index is None:
+            self._charge(info.count, layout, info, path)
             values = np.zeros((info.count, info.components), info.dtype)
         else:
             offset = self._doc.integer(accessor, "byteOffset", path, default=0)
@@ -118,6 +120,18 @@ class Accessors:
         if sparse is not None:
             self._apply_sparse(values, sparse, info, layout, path)
         return values
+
+    def _charge(self, count: int, layout: _Layout, info: AccessorInfo, path: str) -> None:
+        """Count an array about to be made (float32 size at least, as most are converted);
+        refuse it when all arrays read would pass MAX_ACCESSOR_BYTES_TOTAL. Zero-filled
+        accessors cost nothing in the file, so this is what bounds them."""
+        nbytes = count * layout.columns * layout.rows * max(info.dtype.itemsize, 4)
+        if self._bytes_read + nbytes > MAX_ACCESSOR_BYTES_TOTAL:
+            self._doc.fail(
+                f"{path} would bring the accessor data read to {self._bytes_read + nbytes:,} "
+                f"bytes, more than the {MAX_ACCESSOR_BYTES_TOTAL:,} allowed"
+            )
+        self._bytes_read += nbytes
 
     def view_bytes(self, view_index: int, path: str) -> memoryview:
         """The bytes of one bufferView, after checking that it lies inside its buffer."""
@@ -169,6 +183,7 @@ class Accessors:
             )
         if count == 0:
             return np.zeros((0, layout.columns * layout.rows), info.dtype)
+        self._charge(count, layout, info, path)
         strided = np.ndarray(
             shape=(count, layout.columns, layout.rows),
             dtype=info.dtype,

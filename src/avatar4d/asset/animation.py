@@ -9,6 +9,7 @@ import numpy as np
 from avatar4d.asset import quaternions
 from avatar4d.asset.accessors import Accessors
 from avatar4d.asset.gltf_json import GltfJson
+from avatar4d.asset.limits import MAX_ANIMATION_VALUES_TOTAL
 
 PATH_WIDTHS = {"translation": 3, "rotation": 4, "scale": 3}  # "weights": one per morph target
 INTERPOLATIONS = ("LINEAR", "STEP", "CUBICSPLINE")
@@ -32,17 +33,23 @@ class Clip:
 
 def read_clips(doc: GltfJson, accessors: Accessors, node_count: int) -> list[Clip]:
     clips = []
+    budget = [0]  # keyframe numbers read so far, over every clip
     for index, animation in enumerate(doc.array("animations")):
         path = f"animations[{index}]"
         name = doc.string(animation, "name", path, "") or f"animation_{index}"
-        channels = _read_channels(doc, accessors, animation, path, node_count)
+        channels = _read_channels(doc, accessors, animation, path, node_count, budget)
         duration = max((float(c.times[-1]) for c in channels if len(c.times)), default=0.0)
         clips.append(Clip(name, max(duration, 0.0), tuple(channels)))
     return clips
 
 
 def _read_channels(
-    doc: GltfJson, accessors: Accessors, animation: dict, path: str, node_count: int
+    doc: GltfJson,
+    accessors: Accessors,
+    animation: dict,
+    path: str,
+    node_count: int,
+    budget: list[int],
 ) -> list[Channel]:
     samplers = animation.get("samplers", [])
     raw_channels = animation.get("channels", [])
@@ -71,24 +78,49 @@ def _read_channels(
                 f"{path}.samplers[{sampler_index}]",
                 node,
                 target_path,
+                budget,
             )
         )
     return channels
 
 
+def _charge_keyframes(
+    doc: GltfJson, accessors: Accessors, indices: tuple[int, int], path: str, budget: list[int]
+) -> None:
+    """Count the numbers a channel copies (an accessor shared by many channels is copied for
+    each); refuse before reading once all channels pass MAX_ANIMATION_VALUES_TOTAL."""
+    for index in indices:
+        info = accessors.info(index)
+        budget[0] += info.count * info.components
+    if budget[0] > MAX_ANIMATION_VALUES_TOTAL:
+        doc.fail(
+            f"{path}: the animation channels hold more than {MAX_ANIMATION_VALUES_TOTAL:,} "
+            "keyframe times and values in all"
+        )
+
+
 def _read_sampler(
-    doc: GltfJson, accessors: Accessors, sampler: dict, path: str, node: int, target_path: str
+    doc: GltfJson,
+    accessors: Accessors,
+    sampler: dict,
+    path: str,
+    node: int,
+    target_path: str,
+    budget: list[int],
 ) -> Channel:
     interpolation = doc.string(sampler, "interpolation", path, "LINEAR")
     if interpolation not in INTERPOLATIONS:
         doc.fail(f"{path}.interpolation {interpolation!r} is not LINEAR, STEP or CUBICSPLINE")
-    times = accessors.read_float(doc.index(sampler, "input", path, "accessors"))
+    input_index = doc.index(sampler, "input", path, "accessors")
+    output_index = doc.index(sampler, "output", path, "accessors")
+    _charge_keyframes(doc, accessors, (input_index, output_index), path, budget)
+    times = accessors.read_float(input_index)
     if times.shape[1] != 1:
         doc.fail(f"{path}.input must be a SCALAR accessor")
     times = times[:, 0].astype(np.float64)
     if not np.isfinite(times).all() or (np.diff(times) < 0).any():
         doc.fail(f"{path}.input keyframe times must be finite and non-decreasing")
-    output = accessors.read_float(doc.index(sampler, "output", path, "accessors"))
+    output = accessors.read_float(output_index)
     values = output.astype(np.float64).reshape(-1)
     if not np.isfinite(values).all():
         doc.fail(f"{path}.output holds non-finite values")

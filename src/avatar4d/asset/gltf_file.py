@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from avatar4d.asset.gltf_json import GltfJson
 from avatar4d.asset.limits import MAX_FILE_BYTES
 from avatar4d.errors import InputError
+from avatar4d.io.json_file import parse_json_bytes
 
 GLB_MAGIC = b"glTF"
 GLB_HEADER_BYTES = 12
@@ -93,10 +93,7 @@ def _split_glb(data: bytes, where: str) -> tuple[bytes, memoryview | None]:
 
 
 def _parse_json(json_bytes: bytes, where: str) -> dict:
-    try:
-        document = json.loads(json_bytes.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InputError(where, f"not a glTF 2.0 file (invalid JSON: {error})") from None
+    document = parse_json_bytes(json_bytes, where, max_bytes=MAX_FILE_BYTES)
     if not isinstance(document, dict) or not isinstance(document.get("asset"), dict):
         raise InputError(where, "not a glTF 2.0 file (JSON without an 'asset' object)")
     version = str(document["asset"].get("version", ""))

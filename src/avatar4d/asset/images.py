@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from avatar4d.asset.accessors import Accessors
 from avatar4d.asset.extensions import WEBP
 from avatar4d.asset.gltf_file import GltfFile
-from avatar4d.asset.limits import MAX_IMAGE_SIDE
+from avatar4d.asset.limits import MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS_TOTAL, MAX_IMAGE_SIDE
 from avatar4d.asset.uris import read_uri
 from avatar4d.errors import InputError
 
@@ -25,6 +25,7 @@ class Images:
         self._images = gltf.json.array("images")
         self._textures = gltf.json.array("textures")
         self._decoded: dict[int, np.ndarray] = {}
+        self._pixels_decoded = 0
 
     @property
     def texture_count(self) -> int:
@@ -53,9 +54,15 @@ class Images:
     def rgba(self, image_index: int) -> np.ndarray:
         decoded = self._decoded.get(image_index)
         if decoded is None:
-            decoded = decode_rgba(
-                self.encoded_bytes(image_index), self._gltf.json.where, image_index
-            )
+            data = self.encoded_bytes(image_index)
+            width, height = read_image_size(data, self._gltf.json.where, image_index)
+            self._pixels_decoded += width * height
+            if self._pixels_decoded > MAX_IMAGE_PIXELS_TOTAL:
+                self._gltf.json.fail(
+                    f"image {image_index} would bring the texture pixels decoded to "
+                    f"{self._pixels_decoded:,}, more than the {MAX_IMAGE_PIXELS_TOTAL:,} allowed"
+                )
+            decoded = decode_rgba(data, self._gltf.json.where, image_index)
             decoded.setflags(write=False)
             self._decoded[image_index] = decoded
         return decoded
@@ -112,5 +119,12 @@ def _open(data: bytes, where: str, image_index: int) -> Image.Image:
         raise InputError(
             where,
             f"image {image_index} is {width}x{height} pixels, more than {MAX_IMAGE_SIDE} per side",
+        )
+    if width * height > MAX_IMAGE_PIXELS:
+        image.close()
+        raise InputError(
+            where,
+            f"image {image_index} is {width}x{height} = {width * height:,} pixels, more than "
+            f"the {MAX_IMAGE_PIXELS:,} allowed",
         )
     return image

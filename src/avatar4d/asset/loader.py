@@ -20,7 +20,7 @@ from avatar4d.asset.info import AssetSummary, build_summary
 from avatar4d.asset.materials import read_materials
 from avatar4d.asset.posed_mesh import PosedMesh, PosedPart
 from avatar4d.asset.posing import DrawItem, PlacedPrimitive, morph_weights, place
-from avatar4d.asset.primitives import MeshData, MeshPrimitive, read_meshes
+from avatar4d.asset.primitives import MeshData, MeshPrimitive, check_drawn_totals, read_meshes
 from avatar4d.asset.scene_graph import NodePose, SceneGraph, read_scene_graph
 from avatar4d.asset.skinning import Skin, read_skins
 from avatar4d.errors import InputError
@@ -35,8 +35,9 @@ def load_asset(path: str | Path) -> Asset:
     check_required_extensions(doc)
     accessors = Accessors(doc, load_buffers(gltf))
     images = Images(gltf, accessors)
-    meshes = read_meshes(doc, accessors, read_materials(doc, images))
     graph = read_scene_graph(doc)
+    check_drawn_totals(doc, accessors, graph.drawn_meshes())
+    meshes = read_meshes(doc, accessors, read_materials(doc, images))
     skins = read_skins(doc, accessors, graph.node_count)
     clips = read_clips(doc, accessors, graph.node_count)
     generator = str(doc.document["asset"].get("generator", ""))
@@ -83,11 +84,12 @@ class Asset:
 
         Times outside [0, duration] hold the first / last keyframe.
         """
-        return self.pose_from_nodes(self.node_pose(clip, seconds))
+        return self.pose_from_nodes(self.node_pose(clip, seconds), _when(clip, seconds))
 
-    def pose_from_nodes(self, node_pose: NodePose) -> PosedMesh:
+    def pose_from_nodes(self, node_pose: NodePose, when: str = "the pose given") -> PosedMesh:
         """World-space mesh with every node at ``node_pose`` (e.g. one ``node_pose`` returned,
-        changed): skinning, hierarchy and morph targets as for the clip's own poses."""
+        changed): skinning, hierarchy and morph targets as for the clip's own poses. A
+        non-finite position is refused, naming ``when`` (e.g. 'clip "Walk" at 0.5 s')."""
         parts = [
             PosedPart(
                 positions=placed.positions,
@@ -101,7 +103,7 @@ class Asset:
                 node_index=item.node,
                 mesh_index=primitive.mesh_index,
             )
-            for item, primitive, placed in self._placed(node_pose, with_normals=True)
+            for item, primitive, placed in self._placed(node_pose, True, when)
         ]
         return PosedMesh(parts)
 
@@ -140,22 +142,47 @@ class Asset:
     def _positions(self, clip: str | None, seconds: float) -> np.ndarray:
         """All posed vertex positions (no normals): the fast path for bounds."""
         chunks = [np.zeros((0, 3), np.float32)]
-        placed = self._placed(self.node_pose(clip, seconds), with_normals=False)
+        placed = self._placed(self.node_pose(clip, seconds), False, _when(clip, seconds))
         chunks += [p.positions for _, _, p in placed]
         return np.concatenate(chunks)
 
     def _placed(
-        self, node_pose: NodePose, with_normals: bool
+        self, node_pose: NodePose, with_normals: bool, when: str
     ) -> Iterator[tuple[DrawItem, MeshPrimitive, PlacedPrimitive]]:
-        """Every drawn primitive in node order, placed in world space at this node pose."""
-        world = self._graph.world_matrices(node_pose)
+        """Every drawn primitive in node order, placed in world space at this node pose; a
+        transform or position that overflows (e.g. a scale of 1e308) is refused."""
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+            world = self._graph.world_matrices(node_pose)
+        self._check_finite_world(world, when)
         joint_matrices = [skin.joint_matrices(world) for skin in self._skins]
         for item in self._draw_items:
             weights = self._weights(item, node_pose)
             skin_matrices = None if item.skin_index is None else joint_matrices[item.skin_index]
             for primitive in item.mesh.primitives:
-                placed = place(primitive, world[item.node], skin_matrices, weights, with_normals)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    placed = place(
+                        primitive, world[item.node], skin_matrices, weights, with_normals
+                    )
+                if not np.isfinite(placed.positions).all():
+                    raise InputError(
+                        self.path,
+                        f"{when}: mesh '{primitive.mesh_name}' on node "
+                        f"'{self._graph.names[item.node]}' (nodes[{item.node}]) has non-finite "
+                        "posed positions (transforms or morph weights too large)",
+                    )
                 yield item, primitive, placed
+
+    def _check_finite_world(self, world: np.ndarray, when: str) -> None:
+        """Name the first node, parents before children, whose world transform overflowed."""
+        bad = ~np.isfinite(world).all(axis=(1, 2))
+        if bad.any():
+            node = next(n for n in self._graph.all_nodes_order if bad[n])
+            raise InputError(
+                self.path,
+                f"{when}: node '{self._graph.names[node]}' (nodes[{node}]) has a non-finite "
+                "world transform (its own or its parents' translation / rotation / scale "
+                "overflow)",
+            )
 
     def node_pose(self, clip: str | None, seconds: float) -> NodePose:
         """Every node's local translation, rotation, scale and morph weights at ``seconds``
@@ -184,6 +211,10 @@ class Asset:
 
 
 _POSE_FIELDS = {"translation": "translations", "rotation": "rotations", "scale": "scales"}
+
+
+def _when(clip: str | None, seconds: float) -> str:
+    return "the rest pose" if clip is None else f'clip "{clip}" at {seconds:g} s'
 
 
 def _draw_items(

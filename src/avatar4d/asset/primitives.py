@@ -10,7 +10,11 @@ from avatar4d.asset.accessors import Accessors
 from avatar4d.asset.draco import as_declared, decode_draco_primitive
 from avatar4d.asset.extensions import DRACO, apply_uv_transform
 from avatar4d.asset.gltf_json import GltfJson
-from avatar4d.asset.limits import MAX_TRIANGLES_TOTAL, MAX_VERTICES_TOTAL
+from avatar4d.asset.limits import (
+    MAX_MORPH_DELTAS_TOTAL,
+    MAX_TRIANGLES_TOTAL,
+    MAX_VERTICES_TOTAL,
+)
 from avatar4d.asset.materials import DEFAULT_MATERIAL, MaterialBinding
 from avatar4d.asset.posed_mesh import Material
 from avatar4d.asset.topology import TRIANGLE_MODES, TRIANGLES, normalize_rows, triangles_from_mode
@@ -55,24 +59,61 @@ def read_meshes(
     return [_read_mesh(doc, accessors, materials, i, mesh) for i, mesh in enumerate(meshes)]
 
 
+@dataclass(frozen=True)
+class _MeshCounts:
+    vertices: int
+    triangles: int
+    morph_deltas: int  # targets x vertices
+
+
+def _mesh_counts(doc: GltfJson, accessors: Accessors, mesh: dict, m: int) -> _MeshCounts:
+    """What a mesh will need, from the accessor counts alone (no data read)."""
+    vertices = triangles = deltas = 0
+    for p, primitive in enumerate(_primitive_list(doc, mesh, m)):
+        path = f"meshes[{m}].primitives[{p}]"
+        attributes = doc.object(primitive, "attributes", path)
+        count = 0
+        if "POSITION" in attributes:
+            count = accessors.info(doc.index(attributes, "POSITION", path, "accessors")).count
+        vertices += count
+        index = doc.optional_index(primitive, "indices", path, "accessors")
+        triangles += (count if index is None else accessors.info(index).count) // 3
+        targets = primitive.get("targets", [])
+        deltas += count * len(targets) if isinstance(targets, list) else 0
+    return _MeshCounts(vertices, triangles, deltas)
+
+
 def _check_totals(doc: GltfJson, accessors: Accessors, meshes: list[dict]) -> None:
-    """Refuse absurd vertex / triangle totals from the accessor counts, before reading data."""
-    vertices = triangles = 0
-    for m, mesh in enumerate(meshes):
-        for p, primitive in enumerate(_primitive_list(doc, mesh, m)):
-            path = f"meshes[{m}].primitives[{p}]"
-            attributes = doc.object(primitive, "attributes", path)
-            if "POSITION" in attributes:
-                vertices += accessors.info(
-                    doc.index(attributes, "POSITION", path, "accessors")
-                ).count
-            index = doc.optional_index(primitive, "indices", path, "accessors")
-            if index is not None:
-                triangles += accessors.info(index).count // 3
+    """Refuse absurd vertex / triangle / morph totals from the accessor counts, before reading."""
+    counts = [_mesh_counts(doc, accessors, mesh, m) for m, mesh in enumerate(meshes)]
+    _check_vertex_totals(doc, "meshes have", counts)
+    deltas = sum(c.morph_deltas for c in counts)
+    if deltas > MAX_MORPH_DELTAS_TOTAL:
+        doc.fail(
+            f"morph targets hold {deltas:,} vertex deltas (targets x vertices), more than the "
+            f"{MAX_MORPH_DELTAS_TOTAL:,} allowed"
+        )
+
+
+def check_drawn_totals(doc: GltfJson, accessors: Accessors, mesh_of_drawn_nodes: list[int]) -> None:
+    """Refuse before any mesh is read when the scene draws too many vertices: a mesh counts
+    once for every node that instances it (``mesh_of_drawn_nodes``: one mesh index per node)."""
+    meshes = doc.array("meshes")
+    per_mesh: dict[int, _MeshCounts] = {}
+    for m in mesh_of_drawn_nodes:
+        if m not in per_mesh:
+            per_mesh[m] = _mesh_counts(doc, accessors, meshes[m], m)
+    drawn = [per_mesh[m] for m in mesh_of_drawn_nodes]
+    _check_vertex_totals(doc, f"the scene draws {len(drawn):,} mesh instances with", drawn)
+
+
+def _check_vertex_totals(doc: GltfJson, what: str, counts: list[_MeshCounts]) -> None:
+    vertices = sum(c.vertices for c in counts)
+    triangles = sum(c.triangles for c in counts)
     if vertices > MAX_VERTICES_TOTAL:
-        doc.fail(f"meshes have {vertices:,} vertices, more than the {MAX_VERTICES_TOTAL:,} allowed")
+        doc.fail(f"{what} {vertices:,} vertices, more than the {MAX_VERTICES_TOTAL:,} allowed")
     if triangles > MAX_TRIANGLES_TOTAL:
-        doc.fail(f"meshes have {triangles:,} triangles, more than {MAX_TRIANGLES_TOTAL:,} allowed")
+        doc.fail(f"{what} {triangles:,} triangles, more than the {MAX_TRIANGLES_TOTAL:,} allowed")
 
 
 def _primitive_list(doc: GltfJson, mesh: dict, mesh_index: int) -> list[dict]:
@@ -199,6 +240,8 @@ class _PrimitiveReader:
         info = self.accessors.info(index)
         if info.type not in types:
             self.doc.fail(f"{where} must be {' or '.join(types)}, accessor {index} is {info.type}")
+        if count is not None and info.count != count:  # before reading a single element
+            self.doc.fail(f"{where} has {info.count} elements, POSITION has {count}")
         if self.draco is not None and name in self.draco and source is self.attributes:
             values = self.draco[name]
             values = values if raw else as_declared(values, info.normalized).astype(np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 
 from avatar4d.asset import quaternions
 from avatar4d.asset.gltf_json import GltfJson
-from avatar4d.asset.limits import MAX_NODES
+from avatar4d.asset.limits import MAX_NODE_DEPTH, MAX_NODES
 
 
 @dataclass
@@ -35,6 +35,11 @@ class SceneGraph:
     node_skin: list[int | None]
     node_weights: dict[int, np.ndarray]  # static node.weights
     names: list[str]
+    levels: list[np.ndarray]  # node indices by depth below their root: level 0 holds the roots
+
+    def drawn_meshes(self) -> list[int]:
+        """The mesh of every node of the displayed scene that has one, in scene order."""
+        return [mesh for node in self.scene_order if (mesh := self.node_mesh[node]) is not None]
 
     @property
     def node_count(self) -> int:
@@ -55,11 +60,8 @@ class SceneGraph:
             if not pose.trs_animated[node]:
                 local[node] = matrix
         world = local.copy()
-        parents = self.parents
-        for node in self.all_nodes_order:
-            parent = parents[node]
-            if parent >= 0:
-                world[node] = world[parent] @ local[node]
+        for nodes in self.levels[1:]:  # one batched product per level, parents done first
+            world[nodes] = world[self.parents[nodes]] @ local[nodes]
         return world
 
 
@@ -112,6 +114,7 @@ def read_scene_graph(doc: GltfJson) -> SceneGraph:
     all_nodes_order = _pre_order(roots, children)
     if len(all_nodes_order) != count:
         doc.fail("the node hierarchy contains a cycle")
+    levels = _levels(all_nodes_order, parents, doc)
     return SceneGraph(
         parents=parents,
         all_nodes_order=all_nodes_order,
@@ -128,7 +131,25 @@ def read_scene_graph(doc: GltfJson) -> SceneGraph:
         ],
         node_weights=node_weights,
         names=[doc.string(n, "name", f"nodes[{i}]", f"node_{i}") for i, n in enumerate(nodes)],
+        levels=levels,
     )
+
+
+def _levels(order: list[int], parents: np.ndarray, doc: GltfJson) -> list[np.ndarray]:
+    """Nodes grouped by depth (``order`` lists parents before children); too deep is refused."""
+    depth = np.zeros(len(parents), np.int64)
+    for node in order:
+        parent = parents[node]
+        if parent >= 0:
+            depth[node] = depth[parent] + 1
+            if depth[node] > MAX_NODE_DEPTH:
+                doc.fail(
+                    f"node {node} is more than {MAX_NODE_DEPTH:,} levels below its root; "
+                    f"the hierarchy may be at most {MAX_NODE_DEPTH:,} deep"
+                )
+    by_depth = np.argsort(depth, kind="stable")
+    bounds = np.searchsorted(depth[by_depth], np.arange(int(depth.max(initial=0)) + 2))
+    return [by_depth[bounds[d] : bounds[d + 1]] for d in range(len(bounds) - 1)]
 
 
 def _scene_roots(doc: GltfJson, parents: np.ndarray) -> list[int]:

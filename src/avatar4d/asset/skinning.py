@@ -44,6 +44,12 @@ def read_skins(doc: GltfJson, accessors: Accessors, node_count: int) -> list[Ski
         if index is None:
             inverse_bind = np.tile(np.eye(4), (len(joints), 1, 1))
         else:
+            info = accessors.info(index)
+            if info.count != len(joints) or info.type != "MAT4":  # checked before reading
+                doc.fail(
+                    f"{path}.inverseBindMatrices: accessor {index} holds {info.count:,} "
+                    f"{info.type} elements, the skin has {len(joints)} joints (one MAT4 each)"
+                )
             values = accessors.read_float(index)
             if values.shape != (len(joints), 16) or not np.isfinite(values).all():
                 doc.fail(f"{path}.inverseBindMatrices must hold {len(joints)} finite MAT4 values")

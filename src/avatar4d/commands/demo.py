@@ -114,9 +114,9 @@ def _stage(text: str) -> None:
 
 def print_demo_summary(folder: Path, seconds: float) -> None:
     """Held-out PSNR per subset, the train PSNR, and where the outputs are."""
-    import json
+    from avatar4d.io.json_file import read_json_file
 
-    metrics = json.loads((folder / "eval" / "metrics.json").read_text())
+    metrics = read_json_file(folder / "eval" / "metrics.json")
     print(f"\n[demo] done in {seconds:.0f} s; everything is in {folder}")
     print(f"{'subset':<12}{'PSNR dB (95% CI)':<28}{'SSIM':<8}")
     for name, subset in metrics["subsets"].items():

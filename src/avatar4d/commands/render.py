@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 import tyro
 
 from avatar4d.errors import InputError
+from avatar4d.output.path_limits import MAX_PATH_CAMERAS as MAX_FRAMES
+from avatar4d.output.path_limits import MAX_RENDER_SIDE as MAX_SIZE
 
-MAX_FRAMES = 100_000
-MAX_SIZE = 8192
 MIN_FPS, MAX_FPS = 0.1, 1000.0  # an MP4 time base of at most 1/1001 s holds these
 MAX_DISTANCE_SCALE = 1000.0
 

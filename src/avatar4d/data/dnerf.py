@@ -11,7 +11,6 @@ extension included) and the file's top-level ``depth_unit``; ``load_depth`` read
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 
@@ -23,35 +22,13 @@ from avatar4d.data.depth import load_depth
 from avatar4d.data.images import load_image_rgba, read_image_size
 from avatar4d.data.intrinsics import INTRINSIC_KEYS, IntrinsicsProblem, resolve_intrinsics
 from avatar4d.errors import InputError
+from avatar4d.io.json_file import read_json_file
 
 __all__ = ["Dataset", "Frame", "load_dataset", "load_depth", "load_image_rgba"]
 
 MAX_FRAMES = 1_000_000
-MAX_JSON_BYTES = 1 << 30
 # Tried in order after the file_path as written already failed to name a file with a suffix.
 IMAGE_SUFFIXES_TO_TRY = (".png", "", ".jpg", ".jpeg")
-
-
-def read_json_file(path: Path) -> object:
-    """Parse a JSON file; errors become one InputError with the line number."""
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise InputError(path, f"cannot read ({error.strerror})") from None
-    if size > MAX_JSON_BYTES:
-        raise InputError(path, f"file is {size / 2**30:.1f} GiB; refusing to parse over 1 GiB")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(path, "not a UTF-8 text file") from None
-    except OSError as error:
-        raise InputError(path, f"cannot read ({error.strerror})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            path, f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-        ) from None
 
 
 def resolve_image_path(root: Path, file_path: str) -> Path | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from avatar4d.data.image_limits import check_image_pixels
 from avatar4d.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,7 +22,9 @@ def _open(path: Path):
     from PIL import Image, UnidentifiedImageError
 
     try:
-        return Image.open(path)
+        with warnings.catch_warnings():  # the size is checked against our own limits instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path)
     except FileNotFoundError:
         raise InputError(path, "image file not found") from None
     except UnidentifiedImageError:
@@ -32,6 +36,7 @@ def _open(path: Path):
 def _check_side_lengths(path: Path, width: int, height: int) -> None:
     if not (0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE):
         raise InputError(path, f"image size {width}x{height} is outside 1..{MAX_IMAGE_SIDE} pixels")
+    check_image_pixels(path, width, height)
 
 
 def read_image_size(path: Path) -> tuple[int, int]:

@@ -7,7 +7,6 @@ capture rig's conventions: azimuth 0 looks at the character's front from +Z, +Y 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,8 +18,11 @@ import numpy as np
 from avatar4d.capture.camera import Camera
 from avatar4d.capture.rig import look_at_c2w, orbit_direction
 from avatar4d.errors import InputError
+from avatar4d.io.json_file import read_json_file
+from avatar4d.output.path_limits import check_path_size, check_render_side
 
 MAX_ABS_ELEVATION_DEG = 89.0  # at +-90 deg a look-at frame with +Y up is undefined
+MAX_CAMERA_PATH_BYTES = 256 << 20  # a camera_path.json: 100,000 cameras take about 50 MB
 
 
 class DatasetFrameLike(Protocol):
@@ -39,6 +41,7 @@ def _check_image_size(where: str, width: int, height: int) -> None:
     for size in (width, height):
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise InputError(where, f"image size must be positive integers, got {width}x{height}")
+    check_render_side(where, int(width), int(height))
 
 
 def focal_from_fov_y(fov_y_deg: float, height: int) -> float:
@@ -77,6 +80,7 @@ def orbit_path(
     if not (np.all(np.isfinite(center)) and math.isfinite(start_azimuth_deg + turns)):
         raise InputError(where, "centre, start azimuth and turns must be finite numbers")
     _check_image_size(where, width, height)
+    check_path_size(where, frames, int(width) * int(height))
 
     focal = focal_from_fov_y(fov_y_deg, height)
     cameras = []
@@ -104,6 +108,9 @@ def dataset_path(frames: Sequence[DatasetFrameLike]) -> list[Camera]:
     """The cameras of dataset frames, in order (e.g. to re-render a test split)."""
     if not frames:
         raise InputError("dataset camera path", "no frames to take cameras from")
+    check_path_size(
+        "dataset camera path", len(frames), [int(f.width) * int(f.height) for f in frames]
+    )
     cameras = []
     for i, frame in enumerate(frames):
         camera_index = getattr(frame, "camera_index", None)
@@ -197,12 +204,7 @@ def load_nerfstudio_camera_path(path: str | Path) -> NerfstudioCameraPath:
     nerfstudio uses too).
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "camera path file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(path, f"not a readable JSON file ({error})") from None
+    data = read_json_file(path, max_bytes=MAX_CAMERA_PATH_BYTES)
     if not isinstance(data, dict):
         raise InputError(path, 'expected a JSON object with a "camera_path" list')
     camera_type = data.get("camera_type", "perspective")
@@ -213,6 +215,8 @@ def load_nerfstudio_camera_path(path: str | Path) -> NerfstudioCameraPath:
         raise InputError(path, '"camera_path" must be a non-empty list of cameras')
     width = _render_size(path, data, "render_width")
     height = _render_size(path, data, "render_height")
+    check_render_side(str(path), width, height)
+    check_path_size(str(path), len(entries), width * height)
 
     parsed = [
         _parse_nerfstudio_camera(path, i, entry, width, height) for i, entry in enumerate(entries)

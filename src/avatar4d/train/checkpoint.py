@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import save_file
 
 from avatar4d.errors import InputError
+from avatar4d.io.json_file import read_json_file
 from avatar4d.output.atomic import atomic_path, write_text_atomic
 from avatar4d.output.tensor_files import read_tensors
 
@@ -28,6 +29,7 @@ CHECKPOINT_FORMAT = "avatar4d-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
 LATEST = "latest.json"
 ADAM_STATE_KEYS = ("exp_avg", "exp_avg_sq", "step")
+MAX_CHECKPOINT_JSON_BYTES = 64 << 20  # a sidecar holds settings and RNG states: kilobytes
 
 
 @dataclass(frozen=True)
@@ -130,12 +132,7 @@ def remove_old_checkpoints(folder: Path, keep: int) -> None:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(path, f"unreadable ({error})") from None
+    document = read_json_file(path, max_bytes=MAX_CHECKPOINT_JSON_BYTES)
     if not isinstance(document, dict):
         raise InputError(path, "expected a JSON object")
     return document

@@ -10,6 +10,8 @@ from typing import Literal
 
 from avatar4d.errors import InputError
 
+MAX_INIT_HULL_RESOLUTION = 256  # voxels per axis: 256³ centres take 200 MB; the GPU preset uses 160
+
 
 @dataclass
 class TrainConfig:
@@ -213,6 +215,12 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError(_option(name), f"must be positive, got {getattr(self, name)}")
+        if self.init_hull_resolution > MAX_INIT_HULL_RESOLUTION:
+            raise InputError(
+                "--init-hull-resolution",
+                f"must be at most {MAX_INIT_HULL_RESOLUTION} voxels per axis, "
+                f"got {self.init_hull_resolution}",
+            )
         not_negative = (
             "checkpoint_every",
             "val_every",

@@ -18,6 +18,7 @@ import torch
 
 from avatar4d.data.dataset import Frame
 from avatar4d.data.dnerf import load_depth, load_image_rgba
+from avatar4d.data.image_limits import check_decoded_fits, check_header_size, memory_bytes
 from avatar4d.errors import InputError
 from avatar4d.raster.cameras import RasterCameras, cameras_from_opengl_c2w
 
@@ -93,8 +94,13 @@ def stack_frames(
     if device.type == "cuda":
         free = torch.cuda.mem_get_info(device)[0]
         check_fits(len(frames), width, height, with_depth, device, free, frames[0].image_path)
+    else:  # decoded, then stacked: twice the frames' bytes at the peak
+        needed = 2 * frame_bytes(len(frames), width, height, with_depth)
+        where = frames[0].image_path.parent
+        check_decoded_fits(needed, len(frames), width, height, where, memory_bytes())
 
     def decode(frame: Frame) -> tuple[np.ndarray, np.ndarray | None]:
+        check_header_size(frame.image_path, width, height)
         image = load_image_rgba(frame)
         if image.shape[:2] != (height, width):
             raise InputError(frame.image_path, f"image is not {width}x{height} as its frame says")

@@ -1,0 +1,1 @@
+"""The ground floor: file I/O used by every stage."""
