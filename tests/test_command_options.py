@@ -58,8 +58,7 @@ def test_render_takes_the_options_at_their_limits(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        (["--train-sample", "-5"], "--train-sample: must be at least 1, got -5"),
-        (["--train-sample", "0"], "--train-sample: must be at least 1, got 0"),
+        (["--train-sample", "-5"], "--train-sample: must be at least 0, got -5"),
         (["--step", "-3"], "--step: must be at least 0, got -3"),
     ],
 )

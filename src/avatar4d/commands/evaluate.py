@@ -43,7 +43,7 @@ class EvalCommand:
     """Checkpoint step to evaluate. Default: the newest."""
 
     train_sample: int = 32
-    """How many training images (a fixed random sample) to score for the train PSNR."""
+    """How many training images (a fixed random sample) to score for the train PSNR; 0: none."""
 
     device: str = "auto"
     """auto (CUDA when available), cpu or cuda."""
@@ -65,7 +65,7 @@ class EvalCommand:
         from avatar4d.model.trained import load_trained_model
         from avatar4d.output.atomic import refuse_existing, refuse_non_folder
 
-        check_at_least("--train-sample", self.train_sample, 1)
+        check_at_least("--train-sample", self.train_sample, 0)
         check_at_least("--step", self.step, 0)
         gates = [parse_gate(expression) for expression in self.gate]
         out = self.out or self.run_dir / "eval"
