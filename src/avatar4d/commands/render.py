@@ -83,9 +83,9 @@ class RenderCommand:
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing, refuse_non_folder
+        from avatar4d.output.atomic import refuse_existing
         from avatar4d.output.render_frames import render_path
-        from avatar4d.output.video import Mp4Writer, write_png_sequence
+        from avatar4d.output.video import Mp4Writer, check_frame_folder, write_png_sequence
 
         started = time.perf_counter()
         as_video = self.out.suffix.lower() == ".mp4"
@@ -94,9 +94,7 @@ class RenderCommand:
         elif self.out.suffix:
             raise InputError(self.out, "give a .mp4 file or a folder (no extension) for PNGs")
         else:
-            refuse_non_folder(self.out)
-            if not self.force and self.out.is_dir() and any(self.out.glob("frame_*.png")):
-                raise InputError(self.out, "already holds frame_*.png files; use --force")
+            check_frame_folder(self.out, self.force)
         model = load_trained_model(self.run_dir, self.step, self.device)
         cameras, times = self._cameras_and_times(model)
 

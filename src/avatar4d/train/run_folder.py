@@ -8,7 +8,6 @@ points, looping, scene bounds) and the TrainConfig.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,6 +15,9 @@ import yaml
 
 from avatar4d import __version__
 from avatar4d.errors import InputError
+from avatar4d.io.manifest import write_manifest
+from avatar4d.io.output_kinds import TRAIN_RUN
+from avatar4d.io.ownership import refuse_other_kind, remove_avatar4d_files
 from avatar4d.model.spec import DEFORMATIONS, ModelSpec
 from avatar4d.output.atomic import write_text_atomic
 from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
@@ -23,7 +25,6 @@ from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
 CONFIG_FILE = "config.yml"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
-RUN_CONTENTS = (CONFIG_FILE, CHECKPOINTS, TENSORBOARD)
 FINGERPRINTED_FILES = (
     "transforms_train.json",
     "transforms_val.json",
@@ -109,27 +110,24 @@ def is_run_folder(path: Path) -> bool:
 
 
 def prepare_new_run_folder(run_dir: Path, force: bool) -> None:
-    """Create ``run_dir``; an existing non-empty one needs ``force`` and must be a run folder.
+    """Create ``run_dir`` with its manifest; an existing non-empty one needs ``force``.
 
-    With ``force`` only the run's own contents (config.yml, checkpoints/, tensorboard/) are
-    removed: a mistyped --out never deletes someone's unrelated folder.
+    With ``force`` only avatar4d's own run is replaced: its config.yml, checkpoints/,
+    tensorboard/ and the evaluations, renders and exports written into it (so stale results
+    cannot pass for the new run's). A folder holding anything else is refused in one line
+    and left as it was (io/ownership.py).
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise InputError(run_dir, "exists and is not a folder")
     if run_dir.is_dir() and any(run_dir.iterdir()):
+        refuse_other_kind(run_dir, TRAIN_RUN)
         if not force:
             raise InputError(
                 run_dir, "already exists and is not empty; use --resume to continue or --force"
             )
-        if not is_run_folder(run_dir):
-            raise InputError(run_dir, "is not empty and not a run folder; refusing to replace it")
-        for name in RUN_CONTENTS:
-            path = run_dir / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+        remove_avatar4d_files(run_dir, TRAIN_RUN)
     run_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(run_dir, TRAIN_RUN.name, [])
 
 
 def check_resumable(run_dir: Path, dataset_root: Path) -> RunRecord:

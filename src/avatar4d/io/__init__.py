@@ -1,0 +1,1 @@
+"""Low-level file helpers that every layer may use."""
