@@ -48,7 +48,8 @@ class EvalCommand:
     """auto (CUDA when available), cpu or cuda."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Overwrite an existing evaluation in the output folder."""
+    """Replace an earlier evaluation of avatar4d's in the output folder (refused when the folder
+    holds anything else)."""
 
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress

@@ -41,7 +41,8 @@ class ExportCommand:
     """Checkpoint step. Default: the newest."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Overwrite existing PLY files of the same names."""
+    """Replace an earlier export of avatar4d's in --out (refused when the folder holds anything
+    else)."""
 
     def run(self) -> int:
         import json

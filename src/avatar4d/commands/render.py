@@ -78,7 +78,8 @@ class RenderCommand:
     """auto (CUDA when available), cpu or cuda."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Overwrite an existing output."""
+    """Overwrite an existing MP4, or replace frames avatar4d rendered into the folder (refused
+    when it holds anything else)."""
 
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress

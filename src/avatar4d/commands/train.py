@@ -59,7 +59,8 @@ class TrainCommand:
     resume: bool = False
     """Continue the run in --out from its newest checkpoint (its config.yml is used)."""
     force: bool = False
-    """Replace an existing run folder (only its config.yml, checkpoints/ and tensorboard/)."""
+    """Replace a run avatar4d wrote, with the evaluations, renders and exports in it (a folder
+    holding anything else is refused)."""
     preset: Literal["auto", "cpu", "gpu"] = "auto"
     """Starting point for the settings: cpu (small, minutes), gpu (bigger); auto picks by device."""
     tensorboard: bool = False
