@@ -218,3 +218,14 @@ def test_grid_force_through_the_command_replaces_its_own_dataset(demo_glb, tmp_p
     assert main([*grid_args(demo_glb, out), "--force", "--res", "24"]) == 0
     assert (out / "scene.json").read_bytes() != first
     assert sorted(read_manifest(out).files) == files_under(out)
+
+
+def test_an_out_that_is_a_symbolic_link_is_refused(fake_asset, tmp_path):
+    dataset = tmp_path / "grid"
+    write_tiny(fake_asset, dataset)
+    before = snapshot(dataset)
+    link = tmp_path / "latest"
+    link.symlink_to(dataset)
+    with pytest.raises(InputError, match="is a symbolic link; give the folder it points to"):
+        write_tiny(fake_asset, link, force=True)
+    assert snapshot(dataset) == before and link.is_symlink()

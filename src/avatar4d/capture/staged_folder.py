@@ -32,6 +32,8 @@ def check_output_folder(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(out_dir, "exists and is not a folder")
+    if out_dir.is_symlink():
+        raise InputError(out_dir, "is a symbolic link; give the folder it points to instead")
     if protected is not None and _is_inside(protected.resolve(), out_dir.resolve()):
         raise InputError(out_dir, f"contains the input {protected}; choose another output folder")
     if out_dir.is_dir() and _is_inside(Path.cwd().resolve(), out_dir.resolve()):

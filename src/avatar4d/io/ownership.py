@@ -84,8 +84,11 @@ def refuse_other_kind(folder: Path, kind: OutputKind) -> None:
 def _survey_tree(root: Path, prefix: str, rules: _Rules | None, above: str, survey: Survey) -> None:
     """Sort the entries below ``root / prefix`` into ``survey``; ``above`` is ``root``'s own
     path in the surveyed folder, ``rules`` None means nothing there is avatar4d's."""
-    with os.scandir(root / prefix) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
+    try:
+        with os.scandir(root / prefix) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as error:  # unreadable: whatever it holds cannot be shown to be ours
+        raise InputError(root / prefix, f"cannot be read ({error.strerror})") from None
     for entry in entries:
         if not survey.complete:
             return
