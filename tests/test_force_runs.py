@@ -100,9 +100,10 @@ def test_train_force_refuses_a_folder_holding_a_users_checkpoint(
 def test_train_force_replaces_an_old_run_with_its_evaluation_renders_and_export(run, data, capsys):
     assert main(eval_args(run)) == 0
     assert main(render_args(run, run / "orbit")) == 0
+    assert main(render_args(run, run / "orbit.mp4")) == 0
     assert main(["export", str(run), "--out", str(run / "ply"), "--times", "2"]) == 0
     (run / "checkpoints" / ".step_000004.safetensors.0badf00d.tmp").write_bytes(b"killed")
-    assert {"eval", "orbit", "ply"} <= {p.name for p in run.iterdir()}
+    assert {"eval", "orbit", "orbit.mp4", "ply"} <= {p.name for p in run.iterdir()}
     capsys.readouterr()
 
     assert main([*train_args(data, run), "--force", "--steps", "2"]) == 0

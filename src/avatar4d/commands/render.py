@@ -83,6 +83,7 @@ class RenderCommand:
 
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress
+        from avatar4d.io.ownership import list_in_enclosing_run
         from avatar4d.model.trained import load_trained_model
         from avatar4d.output.atomic import refuse_existing
         from avatar4d.output.render_frames import render_path
@@ -106,6 +107,7 @@ class RenderCommand:
                 for frame in rendered.frames:
                     video.write(frame)
             written = f"{self.out} ({video.info().codec})"
+            list_in_enclosing_run(self.out)
         else:
             write_png_sequence(rendered.frames, self.out, force=self.force)
             written = f"{self.out}/frame_*.png"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avatar4d.errors import InputError
-from avatar4d.io.manifest import MANIFEST_NAME, Manifest, read_manifest
-from avatar4d.io.output_kinds import KINDS, OutputKind
+from avatar4d.io.manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
+from avatar4d.io.output_kinds import KINDS, TRAIN_RUN, OutputKind
 
 MAX_FOREIGN_LISTED = 1000  # a mistyped --out ~ is refused without walking all of it
 
@@ -194,3 +194,15 @@ def check_owned_output(
         return
     if any(folder.iterdir()):
         avatar4d_files(folder, kind)
+
+
+def list_in_enclosing_run(path: Path) -> None:
+    """List a file written straight into a run folder (render's MP4) in the run's manifest, so
+    that replacing the run removes it with the run's other outputs."""
+    folder = Path(path).parent
+    try:
+        manifest = read_manifest(folder)
+    except InputError:  # a damaged manifest: the file stays unlisted, --force will refuse
+        return
+    if manifest is not None and manifest.kind == TRAIN_RUN.name:
+        write_manifest(folder, TRAIN_RUN.name, [Path(path).name])
