@@ -21,8 +21,9 @@ class EvalCommand:
     Per subset: PSNR on white, foreground PSNR, SSIM (and LPIPS where its weights are already
     on this machine), each as a mean with a 95 % bootstrap confidence interval, beside the
     PSNR on a fixed sample of training images so overfitting shows. Writes metrics.json and
-    report.md (with best/worst frames side by side) to RUN/eval unless --out says otherwise.
-    With --gate, exits 1 when a condition is not met.
+    report.md (with best/worst frames side by side), both naming the step and checkpoint file
+    scored, to RUN/eval unless --out says otherwise; an earlier evaluation there is refused
+    before any work unless --force. With --gate, exits 1 when a condition is not met.
     """
 
     run_dir: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN")]
