@@ -238,10 +238,8 @@ def test_empty_existing_folder_is_used(fake_asset, tmp_path):
 def test_force_replaces_a_previous_dataset(fake_asset, tmp_path):
     out = tmp_path / "grid"
     write_tiny(fake_asset, out)
-    (out / "stale.txt").write_text("from the previous run")
     bigger = dataclasses.replace(TINY, width=32, height=32)
     write_tiny(fake_asset, out, force=True, settings=bigger)
-    assert not (out / "stale.txt").exists()
     assert read_json(out / "scene.json")["grid"]["width"] == 32
     assert Image.open(out / "train/c00_t000.png").size == (32, 32)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid", "sliding.glb"]
@@ -251,7 +249,7 @@ def test_force_does_not_delete_a_folder_that_is_not_a_dataset(fake_asset, tmp_pa
     out = tmp_path / "documents"
     out.mkdir()
     (out / "thesis.tex").write_text("precious")
-    with pytest.raises(InputError, match="does not look like a dataset"):
+    with pytest.raises(InputError, match="'thesis.tex' not written by avatar4d"):
         write_tiny(fake_asset, out, force=True)
     assert (out / "thesis.tex").read_text() == "precious"
 

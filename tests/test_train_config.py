@@ -95,13 +95,14 @@ def test_an_existing_folder_is_only_replaced_with_force_and_only_if_it_is_a_run(
     (run / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="--resume to continue or --force"):
         prepare_new_run_folder(run, force=False)
-    prepare_new_run_folder(run, force=True)
-    assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]  # only the run's own files
+    with pytest.raises(InputError, match="holds 'checkpoints/' and 2 more entries not written"):
+        prepare_new_run_folder(run, force=True)  # config.yml is not avatar4d's: nothing is
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.yml", "notes.txt"]
 
     other = tmp_path / "photos"
     other.mkdir()
     (other / "holiday.jpg").write_bytes(b"x")
-    with pytest.raises(InputError, match="not a run folder"):
+    with pytest.raises(InputError, match="holds 'holiday.jpg' not written by avatar4d"):
         prepare_new_run_folder(other, force=True)
     assert (other / "holiday.jpg").exists()
 

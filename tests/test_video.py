@@ -97,10 +97,13 @@ def test_png_sequence(tmp_path):
 
     with pytest.raises(InputError, match="already holds frame_"):
         write_png_sequence(frames(2, 8, 10), out)
-    (out / "notes.txt").write_text("kept")
-    write_png_sequence(frames(2, 8, 10), out, force=True)
+    write_png_sequence(frames(2, 8, 10), out, force=True)  # the longer sequence's third goes
     assert sorted(p.name for p in out.iterdir()) == [
+        ".avatar4d-manifest.json",
         "frame_00000.png",
         "frame_00001.png",
-        "notes.txt",
     ]
+    (out / "notes.txt").write_text("kept")
+    with pytest.raises(InputError, match="holds 'notes.txt' not written by avatar4d"):
+        write_png_sequence(frames(1, 8, 10), out, force=True)
+    assert (out / "frame_00001.png").is_file() and (out / "notes.txt").read_text() == "kept"

@@ -11,6 +11,7 @@ import numpy as np
 
 from avatar4d.asset.posed_mesh import PosedMesh
 from avatar4d.errors import InputError
+from avatar4d.io.permissions import file_mode
 
 MESH_FORMATS = (".ply", ".obj")
 
@@ -89,7 +90,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            os.fchmod(file.fileno(), 0o644)  # mkstemp makes owner-only files
+            os.fchmod(file.fileno(), file_mode())  # mkstemp makes owner-only files
             file.write(data)
             file.flush()
             os.fsync(file.fileno())

@@ -128,7 +128,7 @@ def write_grid_for_asset(
             track_points=settings.track_points,
             track_times=len(plan.train_times) if tracks is not None else 0,
         )
-        # scene.json last: its presence marks a complete dataset (see staged_folder).
+        # scene.json last; staged_output_folder then lists every file in the manifest.
         write_json(staging / "scene.json", scene)
     return GridSummary(
         out_dir=out_dir,

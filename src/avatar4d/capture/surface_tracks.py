@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d.asset.posed_mesh import PosedMesh
+from avatar4d.io.permissions import make_readable_as_umask_allows
 
 TRACKS_FILE = "tracks.safetensors"
 
@@ -143,3 +144,4 @@ class TrackRecorder:
             },
             str(path),
         )
+        make_readable_as_umask_allows(path)  # safetensors writes owner-only files

@@ -22,8 +22,9 @@ class EvalCommand:
     Per subset: PSNR on white, foreground PSNR, SSIM (and LPIPS where its weights are already
     on this machine), each as a mean with a 95 % bootstrap confidence interval, beside the
     PSNR on a fixed sample of training images so overfitting shows. Writes metrics.json and
-    report.md (with best/worst frames side by side) to RUN/eval unless --out says otherwise.
-    With --gate, exits 1 when a condition is not met.
+    report.md (with best/worst frames side by side), both naming the step and checkpoint file
+    scored, to RUN/eval unless --out says otherwise; an earlier evaluation there is refused
+    before any work unless --force. With --gate, exits 1 when a condition is not met.
     """
 
     run_dir: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN")]
@@ -49,30 +50,30 @@ class EvalCommand:
     """auto (CUDA when available), cpu or cuda."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Overwrite an existing evaluation in the output folder."""
+    """Replace an earlier evaluation of avatar4d's in the output folder (refused when the folder
+    holds anything else)."""
 
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress
         from avatar4d.data.dnerf import load_dataset
-        from avatar4d.evaluate.gate import check_gates, parse_gate
-        from avatar4d.evaluate.report import write_report
-        from avatar4d.evaluate.results import (
-            fixed_train_sample,
-            metrics_json_dict,
-            write_metrics_json,
+        from avatar4d.evaluate.eval_folder import (
+            check_eval_folder,
+            checkpoint_source,
+            write_eval_folder,
         )
+        from avatar4d.evaluate.gate import check_gates, parse_gate
+        from avatar4d.evaluate.results import fixed_train_sample, metrics_json_dict
         from avatar4d.evaluate.run_eval import evaluate_model
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing, refuse_non_folder
 
         check_at_least("--train-sample", self.train_sample, 0)
         check_at_least("--step", self.step, 0)
         gates = [parse_gate(expression) for expression in self.gate]
         out = self.out or self.run_dir / "eval"
-        refuse_non_folder(out)
-        refuse_existing(out / "metrics.json", self.force)
+        check_eval_folder(out, self.force)  # before any work
         model = load_trained_model(self.run_dir, self.step, self.device)
         model.check_dataset(self.data or model.dataset_root)
+        source = checkpoint_source(self.run_dir, model.step)
         dataset = load_dataset(self.data or model.dataset_root)
         if not dataset.splits.get("test"):
             raise InputError(dataset.root, "has no test split (transforms_test.json) to evaluate")
@@ -84,13 +85,11 @@ class EvalCommand:
             evaluation = evaluate_model(
                 model, dataset, self.train_sample, lambda done, total: advance()
             )
-        out.mkdir(parents=True, exist_ok=True)
-        metrics_path = write_metrics_json(evaluation.result, out / "metrics.json", self.force)
-        report_path = write_report(evaluation.result, evaluation.images, out, self.force)
+        metrics_path, report_path = write_eval_folder(out, evaluation, source, self.force)
         print_summary(evaluation.result, model.step)
         print(f"metrics  {metrics_path}\nreport   {report_path}")
 
-        results = check_gates(metrics_json_dict(evaluation.result), gates)
+        results = check_gates(metrics_json_dict(evaluation.result, source), gates)
         for result in results:
             print(f"gate {'passed' if result.passed else 'FAILED'}: {result.message}")
         return EXIT_GATE_FAILED if any(not r.passed for r in results) else 0

@@ -41,13 +41,17 @@ class ExportCommand:
     """Checkpoint step. Default: the newest."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Overwrite existing PLY files of the same names."""
+    """Replace an earlier export of avatar4d's in --out (refused when the folder holds anything
+    else)."""
 
     def run(self) -> int:
         import json
 
+        from avatar4d.io.manifest import write_manifest
+        from avatar4d.io.output_kinds import PLY_EXPORT
+        from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing, refuse_non_folder, write_text_atomic
+        from avatar4d.output.atomic import write_text_atomic
         from avatar4d.output.ply_export import write_3dgs_ply
 
         if not 1 <= self.times <= MAX_TIMES:
@@ -56,12 +60,14 @@ class ExportCommand:
             raise InputError("--step", f"must be at least 0, got {self.step}")
         if not self.name or any(c in self.name for c in "/\\"):
             raise InputError("--name", f"{self.name!r} is not a plain file name prefix")
-        refuse_non_folder(self.out)
         digits = max(4, len(str(self.times - 1)))
         paths = [self.out / f"{self.name}_{i:0{digits}d}.ply" for i in range(self.times)]
-        for path in [*paths, self.out / "times.json"]:
-            refuse_existing(path, self.force)
+        index_path = self.out / "times.json"
+        present = next((p.name for p in [index_path, *paths] if p.exists()), None)
+        check_owned_output(self.out, PLY_EXPORT, self.force, present)
         model = load_trained_model(self.run_dir, self.step, "cpu")
+        if self.force and self.out.is_dir():  # only an export of ours: checked above
+            remove_avatar4d_files(self.out, PLY_EXPORT)
         self.out.mkdir(parents=True, exist_ok=True)
         times = [i / self.times for i in range(self.times)]
         for path, t in zip(paths, times, strict=True):
@@ -78,7 +84,8 @@ class ExportCommand:
                 force=self.force,
             )
         index = {"files": [p.name for p in paths], "times": times, "step": model.step}
-        write_text_atomic(self.out / "times.json", json.dumps(index, indent=1), force=self.force)
+        write_text_atomic(index_path, json.dumps(index, indent=1), force=self.force)
+        write_manifest(self.out, PLY_EXPORT.name, [index_path.name, *(p.name for p in paths)])
         size = sum(p.stat().st_size for p in paths) / 1e6
         print(
             f"exported {len(paths)} PLY files ({model.num_gaussians:,} Gaussians each, "

@@ -86,7 +86,8 @@ class GridCommand:
     (the trainer can supervise its motion with them); 0 writes none."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Replace an existing dataset in --out (swapped in only once the new one is complete)."""
+    """Replace a dataset avatar4d wrote in --out (swapped in only once the new one is complete;
+    a folder holding anything else is refused)."""
 
     def settings(self) -> RigSettings:
         """The grid these options ask for; InputError naming the option when one is out of range."""

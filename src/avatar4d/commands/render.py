@@ -80,14 +80,16 @@ class RenderCommand:
     """auto (CUDA when available), cpu or cuda."""
 
     force: tyro.conf.FlagCreatePairsOff[bool] = False
-    """Overwrite an existing output."""
+    """Overwrite an existing MP4, or replace frames avatar4d rendered into the folder (refused
+    when it holds anything else)."""
 
     def run(self) -> int:
         from avatar4d.capture.progress import image_progress
+        from avatar4d.io.ownership import list_in_enclosing_run
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import refuse_existing, refuse_non_folder
+        from avatar4d.output.atomic import refuse_existing
         from avatar4d.output.render_frames import render_path
-        from avatar4d.output.video import Mp4Writer, write_png_sequence
+        from avatar4d.output.video import Mp4Writer, check_frame_folder, write_png_sequence
 
         started = time.perf_counter()
         self.check_options()
@@ -97,9 +99,7 @@ class RenderCommand:
         elif self.out.suffix:
             raise InputError(self.out, "give a .mp4 file or a folder (no extension) for PNGs")
         else:
-            refuse_non_folder(self.out)
-            if not self.force and self.out.is_dir() and any(self.out.glob("frame_*.png")):
-                raise InputError(self.out, "already holds frame_*.png files; use --force")
+            check_frame_folder(self.out, self.force)
         model = load_trained_model(self.run_dir, self.step, self.device)
         cameras, times = self._cameras_and_times(model)
 
@@ -110,6 +110,7 @@ class RenderCommand:
                 for frame in rendered.frames:
                     video.write(frame)
             written = f"{self.out} ({video.info().codec})"
+            list_in_enclosing_run(self.out)
         else:
             write_png_sequence(rendered.frames, self.out, force=self.force)
             written = f"{self.out}/frame_*.png"

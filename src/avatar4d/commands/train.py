@@ -62,7 +62,8 @@ class TrainCommand:
     """With --resume: continue from the checkpoint of this step instead of the newest (e.g.
     when the newest is damaged); the newer checkpoints are replaced as training passes them."""
     force: bool = False
-    """Replace an existing run folder (only its config.yml, checkpoints/ and tensorboard/)."""
+    """Replace a run avatar4d wrote, with the evaluations, renders and exports in it (a folder
+    holding anything else is refused)."""
     preset: Literal["auto", "cpu", "gpu"] = "auto"
     """Starting point for the settings: cpu (small, minutes), gpu (bigger); auto picks by device."""
     tensorboard: bool = False

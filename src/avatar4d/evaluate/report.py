@@ -24,7 +24,12 @@ import torch
 from avatar4d.evaluate.bootstrap import MeanCI
 from avatar4d.evaluate.figures import ERROR_COLORMAP, ERROR_SCALE_MAX, comparison_image
 from avatar4d.evaluate.metrics import PSNR_CAP_DB
-from avatar4d.evaluate.results import METRIC_NAMES, EvaluationResult, FrameRecord
+from avatar4d.evaluate.results import (
+    METRIC_NAMES,
+    CheckpointSource,
+    EvaluationResult,
+    FrameRecord,
+)
 from avatar4d.output.atomic import refuse_existing, write_text_atomic
 from avatar4d.output.png import write_png
 
@@ -122,13 +127,22 @@ def _describe(record: FrameRecord) -> str:
     return ", ".join(parts) + f": PSNR {record.psnr:.2f} dB, SSIM {record.ssim:.4f}"
 
 
+def _source_line(source: CheckpointSource) -> str:
+    return (
+        f"Run `{source.run}` at step {source.step}: checkpoint `{source.checkpoint}` "
+        f"(sha256 `{source.sha256}`)."
+    )
+
+
 def _markdown(
     result: EvaluationResult,
     pictures: dict[str, list[tuple[str, FrameRecord, str]]],
+    source: CheckpointSource | None = None,
 ) -> str:
-    lines = [
-        "# Evaluation report",
-        "",
+    lines = ["# Evaluation report", ""]
+    if source is not None:
+        lines += [_source_line(source), ""]
+    lines += [
         "Every metric is computed on images composited on a white background. Each cell is "
         "the mean over the subset's images with its 95 % percentile-bootstrap confidence "
         "interval; `n` counts the images that entered the mean. SSIM uses an 11 × 11 Gaussian "
@@ -190,6 +204,7 @@ def write_report(
     images: ImageSource | None,
     out_dir: str | Path,
     force: bool = False,
+    source: CheckpointSource | None = None,
 ) -> Path:
     """Write report.md (and its pictures unless ``images`` is None); returns the report path.
 
@@ -215,4 +230,4 @@ def write_report(
             write_png(path, comparison_image(pred, gt), force)
             relative = path.relative_to(out_dir).as_posix()
             pictures.setdefault(subset, []).append((label, record, relative))
-    return write_text_atomic(report_path, _markdown(result, pictures), force)
+    return write_text_atomic(report_path, _markdown(result, pictures, source), force)

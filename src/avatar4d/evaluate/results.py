@@ -3,6 +3,8 @@
 metrics.json schema (every number a float; a mean with no finite value is null)::
 
     {
+      "source": {"run": "/abs/run", "step": 3000,          # what was evaluated
+                 "checkpoint": "checkpoints/step_003000.safetensors", "sha256": "..."},
       "subsets": {
         "novel_view": {
           "psnr":    {"mean": 28.4, "ci95": [27.9, 28.9], "n": 96},
@@ -85,6 +87,24 @@ class FrameRecord:
 
     def value(self, metric: str) -> float | None:
         return getattr(self, metric)
+
+
+@dataclass(frozen=True)
+class CheckpointSource:
+    """The checkpoint an evaluation scored, so results can be told from a later run's."""
+
+    run: Path  # the run folder, absolute
+    step: int
+    checkpoint: str  # the tensors file, relative to the run folder
+    sha256: str  # of that file
+
+    def to_json(self) -> dict:
+        return {
+            "run": str(self.run),
+            "step": self.step,
+            "checkpoint": self.checkpoint,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True)
@@ -216,9 +236,10 @@ def _summary_json(summary: MeanCI | None) -> dict | str:
     }
 
 
-def metrics_json_dict(result: EvaluationResult) -> dict:
-    """The metrics.json content (schema in the module docstring)."""
-    return {
+def metrics_json_dict(result: EvaluationResult, source: CheckpointSource | None = None) -> dict:
+    """The metrics.json content (schema in the module docstring; no "source" without one)."""
+    document = {} if source is None else {"source": source.to_json()}
+    return document | {
         "subsets": {
             name: {metric: _summary_json(summary.metrics[metric]) for metric in METRIC_NAMES}
             for name, summary in result.subsets.items()
@@ -229,7 +250,12 @@ def metrics_json_dict(result: EvaluationResult) -> dict:
     }
 
 
-def write_metrics_json(result: EvaluationResult, path: str | Path, force: bool = False) -> Path:
+def write_metrics_json(
+    result: EvaluationResult,
+    path: str | Path,
+    force: bool = False,
+    source: CheckpointSource | None = None,
+) -> Path:
     """Write metrics.json atomically; an existing file is replaced only with ``force``."""
-    text = json.dumps(metrics_json_dict(result), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(metrics_json_dict(result, source), indent=2, allow_nan=False) + "\n"
     return write_text_atomic(path, text, force)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from avatar4d.errors import InputError
+from avatar4d.io.permissions import file_mode
 
 
 def refuse_existing(path: Path, force: bool) -> None:
@@ -53,6 +54,8 @@ def atomic_path(path: str | Path, force: bool = False) -> Iterator[Path]:
         yield temp_path
         # Checked again: another process may have created the output while we were writing.
         refuse_existing(path, force)
+        # Writers that replace the file (safetensors) leave it owner-only: back to the umask's.
+        os.chmod(temp_path, file_mode())
         os.replace(temp_path, path)
     finally:
         temp_path.unlink(missing_ok=True)

@@ -18,7 +18,9 @@ from types import TracebackType
 
 import numpy as np
 
-from avatar4d.errors import InputError
+from avatar4d.io.manifest import write_manifest
+from avatar4d.io.output_kinds import FRAME_SEQUENCE
+from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
 from avatar4d.output.atomic import atomic_path
 from avatar4d.output.png import check_rgb_frame, write_png
 
@@ -175,27 +177,36 @@ def write_mp4(
     return video.info()
 
 
+def _existing_frames(out_dir: Path) -> list[Path]:
+    if not out_dir.is_dir():
+        return []
+    return sorted(p for p in out_dir.iterdir() if _PNG_PATTERN.match(p.name))
+
+
+def check_frame_folder(out_dir: str | Path, force: bool) -> None:
+    """InputError unless frames may go into ``out_dir``: without ``force`` it must hold no
+    frame_*.png; with ``force`` everything in it must be frames avatar4d rendered there."""
+    out_dir = Path(out_dir)
+    existing = "frame_*.png files" if _existing_frames(out_dir) else None
+    check_owned_output(out_dir, FRAME_SEQUENCE, force, existing)
+
+
 def write_png_sequence(
     frames: Iterable[np.ndarray], out_dir: str | Path, force: bool = False
 ) -> list[Path]:
     """Write frame_00000.png, frame_00001.png, ... into ``out_dir``; returns the paths.
 
     Without ``force``, a folder that already holds frame_*.png files is refused. With it, the
-    frames are replaced and any higher-numbered frame_*.png left from a longer earlier
-    sequence is removed, so the folder holds exactly this sequence.
+    folder must hold only frames avatar4d rendered there (its manifest lists them): they are
+    removed first, so the folder holds exactly this sequence; anything else is refused.
     """
     out_dir = Path(out_dir)
-    existing = (
-        sorted(p for p in out_dir.iterdir() if _PNG_PATTERN.match(p.name))
-        if out_dir.is_dir()
-        else []
-    )
-    if existing and not force:
-        raise InputError(out_dir, "already holds frame_*.png files; use --force to overwrite them")
+    check_frame_folder(out_dir, force)
+    if force and out_dir.is_dir():
+        remove_avatar4d_files(out_dir, FRAME_SEQUENCE)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
         write_png(out_dir / PNG_NAME.format(i), frame, force) for i, frame in enumerate(frames)
     ]
-    for stale in set(existing) - set(written):
-        stale.unlink(missing_ok=True)
+    write_manifest(out_dir, FRAME_SEQUENCE.name, [path.name for path in written])
     return written

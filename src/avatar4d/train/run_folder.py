@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,6 +17,9 @@ import yaml
 
 from avatar4d import __version__
 from avatar4d.errors import InputError
+from avatar4d.io.manifest import write_manifest
+from avatar4d.io.output_kinds import TRAIN_RUN
+from avatar4d.io.ownership import refuse_other_kind, remove_avatar4d_files
 from avatar4d.model.spec import ModelSpec
 from avatar4d.output.atomic import write_text_atomic
 from avatar4d.train.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
@@ -34,7 +36,6 @@ from avatar4d.train.run_validation import (
 CONFIG_FILE = "config.yml"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
-RUN_CONTENTS = (CONFIG_FILE, CHECKPOINTS, TENSORBOARD)
 RECORD_KEYS = ("software", "dataset", "dataset_fingerprint", "model", "train")
 FINGERPRINT = re.compile("[0-9a-f]{64}")
 FINGERPRINTED_FILES = (
@@ -130,27 +131,24 @@ def is_run_folder(path: Path) -> bool:
 
 
 def prepare_new_run_folder(run_dir: Path, force: bool) -> None:
-    """Create ``run_dir``; an existing non-empty one needs ``force`` and must be a run folder.
+    """Create ``run_dir`` with its manifest; an existing non-empty one needs ``force``.
 
-    With ``force`` only the run's own contents (config.yml, checkpoints/, tensorboard/) are
-    removed: a mistyped --out never deletes someone's unrelated folder.
+    With ``force`` only avatar4d's own run is replaced: its config.yml, checkpoints/,
+    tensorboard/ and the evaluations, renders and exports written into it (so stale results
+    cannot pass for the new run's). A folder holding anything else is refused in one line
+    and left as it was (io/ownership.py).
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise InputError(run_dir, "exists and is not a folder")
     if run_dir.is_dir() and any(run_dir.iterdir()):
+        refuse_other_kind(run_dir, TRAIN_RUN)
         if not force:
             raise InputError(
                 run_dir, "already exists and is not empty; use --resume to continue or --force"
             )
-        if not is_run_folder(run_dir):
-            raise InputError(run_dir, "is not empty and not a run folder; refusing to replace it")
-        for name in RUN_CONTENTS:
-            path = run_dir / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+        remove_avatar4d_files(run_dir, TRAIN_RUN)
     run_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(run_dir, TRAIN_RUN.name, [])
 
 
 def check_resumable(run_dir: Path, dataset_root: Path, from_step: int | None = None) -> RunRecord:
