@@ -78,7 +78,7 @@ def test_grid_refuses_absurd_train_times(tmp_path, capsys):
     argv = ["grid", str(tmp_path / "x.glb"), "--clip", "Walk", "--out", str(tmp_path / "d")]
     assert cli.main([*argv, "--train-times", "1000000000"]) == 2
     assert error_line(capsys) == (
-        "avatar4d: error: --train-times: must be between 1 and 10,000, got 1,000,000,000"
+        "avatar4d: error: --train-times: must be in [1, 10,000], got 1,000,000,000"
     )
 
 
@@ -90,3 +90,12 @@ def test_grid_refuses_non_finite_numbers(tmp_path, option, value, capsys):
     argv = ["grid", str(tmp_path / "x.glb"), "--clip", "Walk", "--out", str(tmp_path / "d")]
     assert cli.main([*argv, option, value]) == 2
     assert error_line(capsys).startswith(f"avatar4d: error: {option}: ")
+
+
+def test_eval_accepts_no_train_sample(tmp_path, capsys):
+    """--train-sample 0 scores no training image (the report then gives no train PSNR)."""
+    run = tmp_path / "no_run"
+    assert cli.main(["eval", str(run), "--train-sample", "0"]) == 2
+    # the option passes; what stops it is the missing run folder
+    expected = f"avatar4d: error: {run}: no config.yml: not an avatar4d run folder"
+    assert error_line(capsys) == expected

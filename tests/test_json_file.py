@@ -143,3 +143,30 @@ def test_deeply_nested_camera_path_is_refused(tmp_path):
     with pytest.raises(InputError) as raised:
         load_nerfstudio_camera_path(path)
     assert str(raised.value) == f"{path}: {DEPTH_PROBLEM}"
+
+
+def test_a_file_of_millions_of_tiny_values_is_refused_before_parsing(tmp_path, capsys):
+    """``[[],[],...]``: 3 bytes a value in the file, some 60 in Python; 30 MB took 3 GB."""
+    import tracemalloc
+
+    root = small_dataset(tmp_path / "data")
+    values = 10_000_000
+    (root / "scene.json").write_text("[" + "[]," * (values - 1) + "[]]")
+    tracemalloc.start()
+    started = time.perf_counter()
+    assert main(["check", str(root), "--no-figure"]) == 2
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    line = one_error_line(capsys)
+    assert line.startswith(f"avatar4d: error: {root / 'scene.json'}: ")
+    assert "bytes, more than the" in line or "values, more than the" in line
+    assert elapsed < 5 and peak < 400 * 2**20
+
+
+def test_the_value_count_limit_is_exact():
+    at_limit = b"[" + b"1," * 9 + b"1]"  # counted: 9 commas and 1 bracket
+    assert parse_json_bytes(at_limit, "x.json", max_values=10) == [1] * 10
+    with pytest.raises(InputError, match=r"x\.json: JSON holds about 10 values, more than the 9 "):
+        parse_json_bytes(at_limit, "x.json", max_values=9)
+    assert parse_json_bytes(b'["a,b,c,d,e"]', "x.json", max_values=1) == ["a,b,c,d,e"]

@@ -136,3 +136,35 @@ def test_without_force_only_an_earlier_output_or_another_kind_is_refused(tmp_pat
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="exists and is not a folder"):
         check_owned_output(tmp_path / "file", FRAME_SEQUENCE, force=True)
+
+
+def test_a_folder_nested_too_deep_is_one_line_and_nothing_is_touched(tmp_path):
+    """A thousand levels made the recursive survey raise RecursionError (a traceback)."""
+    run = tmp_path / "run"
+    write_files(run, "config.yml")
+    write_manifest(run, TRAIN_RUN.name, [])
+    deep = run
+    for _ in range(1100):  # one by one: mkdir(parents=True) itself recurses
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"is more than 64 folders deep inside the output folder"):
+        remove_avatar4d_files(run, TRAIN_RUN)
+    assert (deep / "keep.txt").read_text() == "mine"
+    assert (run / "config.yml").is_file()
+
+
+def test_a_temporary_is_ours_only_where_the_file_it_was_to_become_is(tmp_path):
+    run = tmp_path / "run"
+    write_files(run, "config.yml", "checkpoints/step_000002.json")
+    write_files(run, ".config.yml.0a1b2c3d.tmp", "checkpoints/.step_000004.json.0a1b2c3d.tmp")
+    write_files(run, "mydata/.thesis.cafebabe.tmp", "checkpoints/.notes.txt.cafebabe.tmp")
+    write_manifest(run, TRAIN_RUN.name, [])
+    with pytest.raises(InputError, match=r"holds 'checkpoints/\.notes\.txt\.cafebabe\.tmp' and 1"):
+        remove_avatar4d_files(run, TRAIN_RUN)
+    assert (run / "mydata" / ".thesis.cafebabe.tmp").is_file()
+    (run / "mydata" / ".thesis.cafebabe.tmp").unlink()
+    (run / "mydata").rmdir()
+    (run / "checkpoints" / ".notes.txt.cafebabe.tmp").unlink()
+    remove_avatar4d_files(run, TRAIN_RUN)
+    assert list(run.iterdir()) == []

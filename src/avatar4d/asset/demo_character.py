@@ -37,7 +37,7 @@ from avatar4d.asset.glb_builder import (
     Primitive,
 )
 from avatar4d.errors import InputError
-from avatar4d.output.atomic import refuse_existing, write_bytes_atomic
+from avatar4d.io.atomic import refuse_existing, write_bytes_atomic
 
 ROOT_NODE = "demo_character"
 

@@ -68,7 +68,7 @@ class CheckCommand:
 
     def output_paths(self) -> tuple[Path | None, Path | None]:
         """(figure, json report) paths; refused before any work if they exist without --force."""
-        from avatar4d.output.atomic import refuse_existing
+        from avatar4d.io.atomic import refuse_existing
 
         figure = None if self.no_figure else (self.figure or default_figure_path(self.dir))
         if self.kept_default_figure() is not None:
@@ -93,7 +93,7 @@ class CheckCommand:
         from avatar4d.data.coverage_summary import summary_lines
         from avatar4d.data.dnerf import load_dataset
         from avatar4d.data.tracks import check_covers, read_tracks
-        from avatar4d.output.atomic import write_text_atomic
+        from avatar4d.io.atomic import write_text_atomic
 
         figure_path, json_path = self.output_paths()
         console = Console(highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import tyro
 
+from avatar4d.commands.option_checks import check_at_least, check_between
 from avatar4d.errors import InputError
 
 MAX_TIMES = 10_000
@@ -47,17 +48,15 @@ class ExportCommand:
     def run(self) -> int:
         import json
 
+        from avatar4d.io.atomic import write_text_atomic
         from avatar4d.io.manifest import write_manifest
         from avatar4d.io.output_kinds import PLY_EXPORT
         from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
         from avatar4d.model.trained import load_trained_model
-        from avatar4d.output.atomic import write_text_atomic
         from avatar4d.output.ply_export import write_3dgs_ply
 
-        if not 1 <= self.times <= MAX_TIMES:
-            raise InputError("--times", f"must be 1 .. {MAX_TIMES}, got {self.times}")
-        if self.step is not None and self.step < 0:
-            raise InputError("--step", f"must be at least 0, got {self.step}")
+        check_between("--times", self.times, 1, MAX_TIMES)
+        check_at_least("--step", self.step, 0)
         if not self.name or any(c in self.name for c in "/\\"):
             raise InputError("--name", f"{self.name!r} is not a plain file name prefix")
         digits = max(4, len(str(self.times - 1)))

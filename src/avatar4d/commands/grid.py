@@ -9,6 +9,7 @@ from typing import Annotated
 import tyro
 
 from avatar4d.capture.rig_settings import RigSettings
+from avatar4d.commands.option_checks import check_between
 from avatar4d.errors import InputError
 
 _GRID_24X60 = RigSettings()
@@ -91,14 +92,8 @@ class GridCommand:
 
     def settings(self) -> RigSettings:
         """The grid these options ask for; InputError naming the option when one is out of range."""
-        if not 1 <= self.samples <= MAX_SAMPLES:
-            raise InputError(
-                "--samples", f"must be between 1 and {MAX_SAMPLES}, got {self.samples}"
-            )
-        if self.train_times > MAX_TIMES:
-            raise InputError(
-                "--train-times", f"must be between 1 and {MAX_TIMES:,}, got {self.train_times:,}"
-            )
+        check_between("--samples", self.samples, 1, MAX_SAMPLES)
+        check_between("--train-times", self.train_times, 1, MAX_TIMES)
         settings = RigSettings(
             train_azimuths_deg=tuple(self.train_azimuths),
             train_elevations_deg=tuple(self.train_elevations),

@@ -27,8 +27,13 @@ def check_between(
     above = value > low if open_low else value >= low
     below = value < high if open_high else value <= high
     if not (above and below):
-        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-        raise InputError(option, f"must be in {interval}{unit}, got {value:g}")
+        interval = f"{'(' if open_low else '['}{_number(low)}, {_number(high)}"
+        interval += ")" if open_high else "]"
+        raise InputError(option, f"must be in {interval}{unit}, got {_number(value)}")
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def check_at_least(option: str, value: int | None, low: int) -> None:

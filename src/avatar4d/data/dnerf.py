@@ -24,6 +24,8 @@ from avatar4d.data.intrinsics import INTRINSIC_KEYS, IntrinsicsProblem, resolve_
 from avatar4d.errors import InputError
 from avatar4d.io.json_file import read_json_file
 
+MAX_SCENE_JSON_BYTES = 16 << 20  # an avatar4d grid's scene.json: a few KB of settings
+
 __all__ = ["Dataset", "Frame", "load_dataset", "load_depth", "load_image_rgba"]
 
 MAX_FRAMES = 1_000_000
@@ -252,7 +254,7 @@ def load_dataset(root: Path) -> Dataset:
     scene, bounds = None, None
     scene_path = root / "scene.json"
     if scene_path.is_file():
-        scene = read_json_file(scene_path)
+        scene = read_json_file(scene_path, max_bytes=MAX_SCENE_JSON_BYTES, max_values=1_000_000)
         if not isinstance(scene, dict):
             raise InputError(scene_path, "expected a JSON object")
         bounds = _bounds(scene, scene_path)

@@ -30,7 +30,7 @@ from avatar4d.evaluate.results import (
     EvaluationResult,
     FrameRecord,
 )
-from avatar4d.output.atomic import refuse_existing, write_text_atomic
+from avatar4d.io.atomic import refuse_existing, write_text_atomic
 from avatar4d.output.png import write_png
 
 ImagePair = tuple[torch.Tensor, torch.Tensor]  # (prediction, ground truth), (H, W, 4)

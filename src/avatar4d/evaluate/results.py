@@ -34,7 +34,7 @@ import numpy as np
 from avatar4d.capture.grid_plan import TEST_SUBSETS
 from avatar4d.evaluate.bootstrap import MeanCI, bootstrap_mean
 from avatar4d.evaluate.metrics import PSNR_CAP_DB, ImageScores
-from avatar4d.output.atomic import write_text_atomic
+from avatar4d.io.atomic import write_text_atomic
 
 DEFAULT_SUBSET = "test"  # test frames of datasets without subset tags (plain D-NeRF)
 METRIC_NAMES = ("psnr", "fg_psnr", "ssim", "lpips")

@@ -1,7 +1,10 @@
-"""JSON read with a size and a nesting-depth limit: every refusal is one InputError.
+"""JSON read with a size, a value-count and a nesting-depth limit: every refusal is one
+InputError.
 
-The depth is measured by a cheap scan of the brackets outside strings before ``json.loads``
-runs, so a file nested a million deep is refused in one line instead of a RecursionError.
+The depth and the number of values are measured by a cheap scan of the brackets and commas
+outside strings before ``json.loads`` runs, so a file nested a million deep is refused in one
+line instead of a RecursionError, and ``[[],[],...]`` (each value some 60 bytes in Python for 3
+in the file) is refused before it takes gigabytes.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ import numpy as np
 
 from avatar4d.errors import InputError
 
-MAX_JSON_BYTES = 1 << 30  # one JSON file; a million-frame transforms file is about 400 MB
+MAX_JSON_BYTES = 256 << 20  # one JSON file; a 100,000-frame transforms file is about 40 MB
 MAX_JSON_DEPTH = 64  # nested arrays / objects; real files use under 10, Python fails near 1,000
+# Values (roughly: items of arrays and objects); a 100,000-frame transforms file has 2.5 M.
+MAX_JSON_VALUES = 8_000_000
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)  # an escape pair, e.g. \" inside a string
 _STRING = re.compile(rb'"[^"]*"')  # a string once its escapes are gone
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_NOT_STRUCTURE = re.compile(rb"[^\[\]{},]+")
 _OPENING = np.frombuffer(b"[{", np.uint8)
 _SCAN_CHUNK = 1 << 22  # brackets per numpy step, to bound the scan's own memory
 
 
 def read_json_file(
-    path: str | Path, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH
+    path: str | Path,
+    max_bytes: int = MAX_JSON_BYTES,
+    max_depth: int = MAX_JSON_DEPTH,
+    max_values: int = MAX_JSON_VALUES,
 ) -> Any:
     """The parsed JSON of the file at ``path``; size checked before reading, depth before
     parsing."""
@@ -45,7 +53,7 @@ def read_json_file(
         data = path.read_bytes()
     except OSError as error:
         raise InputError(path, f"cannot read ({error.strerror})") from None
-    return parse_json_bytes(data, path, max_bytes, max_depth)
+    return parse_json_bytes(data, path, max_bytes, max_depth, max_values)
 
 
 def parse_json_bytes(
@@ -53,11 +61,18 @@ def parse_json_bytes(
     where: str | Path,
     max_bytes: int = MAX_JSON_BYTES,
     max_depth: int = MAX_JSON_DEPTH,
+    max_values: int = MAX_JSON_VALUES,
 ) -> Any:
     """Parse UTF-8 JSON bytes (a BOM is allowed); ``where`` names them in errors."""
     if len(data) > max_bytes:
         raise InputError(where, f"JSON is {len(data):,} bytes, more than the {max_bytes:,} allowed")
-    depth = nesting_depth(data, stop_above=max_depth)
+    structure = _structure(data)
+    values = structure.count(b",") + structure.count(b"[") + structure.count(b"{")
+    if values > max_values:
+        raise InputError(
+            where, f"JSON holds about {values:,} values, more than the {max_values:,} allowed"
+        )
+    depth = _depth(structure.replace(b",", b""), stop_above=max_depth)
     if depth > max_depth:
         raise InputError(
             where, f"JSON nested more than {max_depth} levels deep (arrays / objects); refused"
@@ -79,10 +94,19 @@ def parse_json_bytes(
 def nesting_depth(data: bytes, stop_above: int | None = None) -> int:
     """Deepest nesting of ``[`` / ``{`` outside strings (0 for a bare value).
 
-    Linear in the size: escapes are dropped first, so every remaining quote opens or closes a
-    string. Stops early once ``stop_above`` is exceeded (the result is then above it).
+    Linear in the size. Stops early once ``stop_above`` is exceeded (the result is then above
+    it).
     """
-    brackets = _NOT_BRACKET.sub(b"", _STRING.sub(b"", _ESCAPE.sub(b"", data)))
+    return _depth(_structure(data).replace(b",", b""), stop_above)
+
+
+def _structure(data: bytes) -> bytes:
+    """The brackets and commas of ``data`` outside strings. Escapes are dropped first, so every
+    remaining quote opens or closes a string."""
+    return _NOT_STRUCTURE.sub(b"", _STRING.sub(b"", _ESCAPE.sub(b"", data)))
+
+
+def _depth(brackets: bytes, stop_above: int | None) -> int:
     deepest, level = 0, 0
     for start in range(0, len(brackets), _SCAN_CHUNK):
         chunk = np.frombuffer(brackets[start : start + _SCAN_CHUNK], np.uint8)

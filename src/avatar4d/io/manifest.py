@@ -18,6 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from avatar4d import __version__
 from avatar4d.errors import InputError
+from avatar4d.io.atomic import write_text_atomic
+from avatar4d.io.json_file import read_json_file
 
 MANIFEST_NAME = ".avatar4d-manifest.json"
 MANIFEST_FORMAT = "avatar4d-manifest"
@@ -47,11 +49,9 @@ def read_manifest(folder: Path) -> Manifest | None:
     if not path.is_file():
         return None
     try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ValueError(f"larger than {MAX_MANIFEST_BYTES // 2**20} MB")
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise InputError(path, f"unreadable avatar4d manifest ({error})") from None
+        document = read_json_file(path, max_bytes=MAX_MANIFEST_BYTES)
+    except InputError as error:
+        raise InputError(path, f"unreadable avatar4d manifest ({error.problem})") from None
     files = document.get("files") if isinstance(document, dict) else None
     if (
         not isinstance(document, dict)
@@ -78,8 +78,6 @@ def files_under(folder: Path) -> list[str]:
 def write_manifest(folder: Path, kind: str, files: Iterable[str]) -> Path:
     """Write (atomically) the manifest of ``folder`` listing ``files``, plus the files an
     earlier manifest of the same kind listed that still exist (outputs added, not replaced)."""
-    from avatar4d.output.atomic import write_text_atomic
-
     listed = set(files)
     previous = read_manifest(folder)
     if previous is not None and previous.kind == kind:

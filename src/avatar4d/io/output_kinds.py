@@ -9,15 +9,17 @@ when every file matches ``legacy_layout`` (the layout the tool wrote then).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_MARKER_BYTES = 16 * 2**20
-# Temporaries of output/atomic.py (".NAME.1a2b3c4d.tmp"), left behind by a killed write.
-ATOMIC_TEMPORARY = r"(.+/)?\.[^/]+\.[0-9a-f]{8}\.tmp"
+from avatar4d.errors import InputError
+from avatar4d.io.json_file import read_json_file
+
+MAX_MARKER_BYTES = 16 * 2**20  # scene.json, metrics.json, times.json: kilobytes
+# Temporaries of io/atomic.py (".NAME.1a2b3c4d.tmp"), left behind by a killed write.
+ATOMIC_TEMPORARY = re.compile(r"(?P<folder>.+/)?\.(?P<name>[^/]+)\.[0-9a-f]{8}\.tmp")
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,24 @@ class OutputKind:
 
     def grown(self, relative: str, legacy: bool) -> bool:
         """Whether ``relative`` is a file of this kind that its manifest need not list."""
-        patterns = self.grows + (self.legacy_layout if legacy else ()) + (ATOMIC_TEMPORARY,)
+        patterns = self.grows + (self.legacy_layout if legacy else ())
         return any(re.fullmatch(pattern, relative) for pattern in patterns)
 
 
+def temporary_target(relative: str) -> str | None:
+    """The file a half-written temporary was to become (``a/.b.1a2b3c4d.tmp`` -> ``a/b``)."""
+    match = ATOMIC_TEMPORARY.fullmatch(relative)
+    if match is None:
+        return None
+    return (match.group("folder") or "") + match.group("name")
+
+
 def _small_json(path: Path) -> object:
+    if not path.is_file():
+        return None
     try:
-        if not path.is_file() or path.stat().st_size > MAX_MARKER_BYTES:
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return read_json_file(path, max_bytes=MAX_MARKER_BYTES)
+    except InputError:
         return None
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from avatar4d.errors import InputError
 from avatar4d.io.manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
-from avatar4d.io.output_kinds import KINDS, TRAIN_RUN, OutputKind
+from avatar4d.io.output_kinds import KINDS, TRAIN_RUN, OutputKind, temporary_target
 
 MAX_FOREIGN_LISTED = 1000  # a mistyped --out ~ is refused without walking all of it
+MAX_FOLDER_DEPTH = 64  # avatar4d's outputs are at most a few folders deep
 
 
 @dataclass
@@ -45,7 +46,11 @@ class _Rules:
 
     def owns_file(self, relative: str) -> bool:
         listed = self.manifest is not None and relative in self.manifest.files
-        return listed or self.kind.grown(relative, self.legacy)
+        if listed or self.kind.grown(relative, self.legacy):
+            return True
+        # A killed write's temporary is ours only where the file it was to become would be.
+        target = temporary_target(relative)
+        return target is not None and self.owns_file(target)
 
     def owns_empty_folder(self, relative: str) -> bool:
         if relative in self.kind.folders:
@@ -84,6 +89,12 @@ def refuse_other_kind(folder: Path, kind: OutputKind) -> None:
 def _survey_tree(root: Path, prefix: str, rules: _Rules | None, above: str, survey: Survey) -> None:
     """Sort the entries below ``root / prefix`` into ``survey``; ``above`` is ``root``'s own
     path in the surveyed folder, ``rules`` None means nothing there is avatar4d's."""
+    if (above + prefix).count("/") > MAX_FOLDER_DEPTH:
+        raise InputError(
+            root / prefix,
+            f"is more than {MAX_FOLDER_DEPTH} folders deep inside the output folder; avatar4d "
+            "never writes that: --force will not replace it, move it away or choose another --out",
+        )
     try:
         with os.scandir(root / prefix) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)

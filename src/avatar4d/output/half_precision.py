@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from avatar4d.output.atomic import atomic_path
+from avatar4d.io.atomic import atomic_path
 from avatar4d.output.tensor_files import read_tensors
 
 FULL_PRECISION_KEYS = ("means", "node_means")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d.errors import InputError
-from avatar4d.output.atomic import atomic_path
+from avatar4d.io.atomic import atomic_path
 
 SH_REST_COEFFICIENTS = 15  # degree 3: (3 + 1)^2 - 1
 _VALID_REST_COUNTS = (0, 3, 8, 15)  # degrees 0..3

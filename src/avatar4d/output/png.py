@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avatar4d.output.atomic import atomic_path
+from avatar4d.io.atomic import atomic_path
 
 
 def check_rgb_frame(frame: np.ndarray) -> np.ndarray:

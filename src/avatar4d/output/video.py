@@ -18,10 +18,10 @@ from types import TracebackType
 
 import numpy as np
 
+from avatar4d.io.atomic import atomic_path
 from avatar4d.io.manifest import write_manifest
 from avatar4d.io.output_kinds import FRAME_SEQUENCE
 from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
-from avatar4d.output.atomic import atomic_path
 from avatar4d.output.png import check_rgb_frame, write_png
 
 H264 = "libx264"

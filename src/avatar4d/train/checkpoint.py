@@ -21,8 +21,8 @@ import torch
 from safetensors.torch import save_file
 
 from avatar4d.errors import InputError
+from avatar4d.io.atomic import atomic_path, write_text_atomic
 from avatar4d.io.json_file import read_json_file
-from avatar4d.output.atomic import atomic_path, write_text_atomic
 from avatar4d.output.tensor_files import read_tensors
 
 CHECKPOINT_FORMAT = "avatar4d-checkpoint"

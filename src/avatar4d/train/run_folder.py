@@ -17,11 +17,11 @@ import yaml
 
 from avatar4d import __version__
 from avatar4d.errors import InputError
+from avatar4d.io.atomic import write_text_atomic
 from avatar4d.io.manifest import write_manifest
-from avatar4d.io.output_kinds import TRAIN_RUN
+from avatar4d.io.output_kinds import TRAIN_RUN, temporary_target
 from avatar4d.io.ownership import refuse_other_kind, remove_avatar4d_files
 from avatar4d.model.spec import ModelSpec
-from avatar4d.output.atomic import write_text_atomic
 from avatar4d.train.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
 from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
 from avatar4d.train.run_validation import (
@@ -185,29 +185,18 @@ def load_run_checkpoint(
     return checkpoint
 
 
-# output/atomic.py writes NAME through ".NAME.<8 hex digits>.tmp"; a kill mid-write leaves one.
-_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp")
-_CHECKPOINT_FILE = re.compile(r"step_\d{6}\.(json|safetensors)|" + re.escape(LATEST))
-
-
 def remove_stale_temporaries(run_dir: Path) -> list[Path]:
-    """Remove the temporaries of config.yml and of checkpoint files that an interrupted write
+    """Remove the temporaries that an interrupted write of config.yml or of a checkpoint file
     left in the run folder; nothing else is touched. Returns those removed."""
     removed = []
-    for folder, own_name in (
-        (run_dir, re.compile(re.escape(CONFIG_FILE))),
-        (checkpoints_folder(run_dir), _CHECKPOINT_FILE),
-    ):
+    for folder in (run_dir, checkpoints_folder(run_dir)):
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob(".*.tmp")):
-            match = _TEMPORARY.fullmatch(path.name)
-            if (
-                match
-                and own_name.fullmatch(match["name"])
-                and path.is_file()
-                and not path.is_symlink()
-            ):
+            relative = path.relative_to(run_dir).as_posix()
+            target = temporary_target(relative)
+            own = target is not None and TRAIN_RUN.grown(target, legacy=False)
+            if own and path.is_file() and not path.is_symlink():
                 path.unlink()
                 removed.append(path)
     return removed
