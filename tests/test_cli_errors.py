@@ -232,3 +232,28 @@ def test_a_box_the_hook_does_not_know_is_flattened_to_one_line(capsys):
     assert "\n" not in line and "│" not in line and "For full helptext" not in line
     assert line.startswith("Required options Missing from avatar4d grid: FILE ")
     assert line.endswith("(required)")
+
+
+def test_a_file_name_the_system_refuses_is_one_line_naming_it(tmp_path, capsys):
+    """A file_path of 300 characters made pathlib raise OSError (File name too long)."""
+    from dataset_builders import frame, write_dataset
+
+    train = [frame(f"./train/r_{i}", 90.0 * i, 20.0, i / 4) for i in range(4)]
+    root = write_dataset(tmp_path / "data", {"train": train})
+    document = (root / "transforms_train.json").read_text()
+    (root / "transforms_train.json").write_text(document.replace("r_1", "r" * 300))
+    assert cli.main(["check", str(root), "--no-figure"]) == 2
+    line = error_line(capsys)
+    assert line.startswith("avatar4d: error: ") and line.endswith(": File name too long")
+    assert "r" * 300 in line
+
+
+def test_a_full_disk_is_exit_1(monkeypatch, tmp_path, capsys):
+    import errno
+
+    def full(self):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "out.png"))
+
+    monkeypatch.setattr(CheckCommand, "run", full)
+    assert cli.main(["check", str(tmp_path)]) == 1
+    assert error_line(capsys) == f"avatar4d: error: {tmp_path / 'out.png'}: No space left on device"

@@ -338,3 +338,18 @@ def test_channels_sharing_one_sampler_count_once_each(tmp_path, monkeypatch):
     )
     gltf.doc["animations"][0]["channels"] = [channel] * 250
     assert len(load_asset(gltf.write_gltf(tmp_path / "fewer.gltf")).clips[0].channels) == 250
+
+
+def test_normals_too_large_or_not_finite_normalise_without_a_warning():
+    """A corrupt NORMAL accessor printed numpy's overflow warning before the one-line error."""
+    import warnings
+
+    from avatar4d.asset.topology import normalize_rows
+
+    rows = np.array([[3e38, 0, 0], [1e30, 1e30, 0], [np.inf, 0, 0], [np.nan, 1, 0], [0, 0, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        normals = normalize_rows(rows.astype(np.float32))
+    expected = [[1, 0, 0], [0.5**0.5, 0.5**0.5, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    np.testing.assert_allclose(normals, expected, atol=1e-7)
+    assert normals.dtype == np.float32

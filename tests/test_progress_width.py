@@ -68,3 +68,19 @@ def test_the_image_bar_keeps_its_times_whole(width):
     assert len(line) <= width
     assert line.startswith("evaluating ")
     assert line.endswith(" 2500/5000 250.0 img/s 1:02:03 left 0:00:10")
+
+
+def test_an_image_bar_stopped_by_an_error_leaves_nothing_on_stderr(capsys):
+    """The error's one line must be all a failed eval or grid prints (the fuzz test judges
+    stderr line by line)."""
+    from avatar4d.capture.progress import image_progress
+
+    with pytest.raises(ValueError), image_progress(5, label="evaluating") as advance:
+        advance()
+        raise ValueError("a bad image")
+    assert capsys.readouterr().err == ""
+    with image_progress(2, label="evaluating") as advance:
+        advance()
+        advance()
+    finished = capsys.readouterr().err
+    assert "evaluating" in finished and "2/2" in finished

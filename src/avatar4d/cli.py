@@ -10,6 +10,8 @@ import tyro
 from avatar4d.cli_failures import (
     EXIT_BROKEN_PIPE,
     EXIT_OUT_OF_MEMORY,
+    file_system_exit,
+    file_system_line,
     is_cpu_out_of_memory,
     out_of_memory_line,
     silence_stdout,
@@ -73,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as error:
+        line = file_system_line(error)
+        if debug or line is None:
+            raise
+        print(f"avatar4d: error: {line}", file=sys.stderr)
+        return file_system_exit(error)
     except (MemoryError, RuntimeError) as error:
         if debug or not is_cpu_out_of_memory(error):
             raise

@@ -1,7 +1,9 @@
-"""One-line reports for the two failures that are not bad input: memory and a closed pipe."""
+"""One-line reports for failures that are not an InputError: memory, a closed pipe, and a file
+the operating system refused (a name too long, no permission, a full disk)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -54,3 +56,16 @@ def silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, descriptor)
     os.close(devnull)
+
+
+def file_system_line(error: OSError) -> str | None:
+    """``FILE: reason`` for an OSError about a named file; None for any other OSError."""
+    if error.filename is None:
+        return None
+    reason = error.strerror or type(error).__name__
+    return f"{error.filename}: {reason}"
+
+
+def file_system_exit(error: OSError) -> int:
+    """1 when the machine ran out of room (the input was fine), else 2 (bad input)."""
+    return 1 if error.errno in (errno.ENOSPC, errno.EDQUOT) else 2

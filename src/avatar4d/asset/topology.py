@@ -50,6 +50,10 @@ def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    """Unit-length rows as float32; zero rows stay zero."""
+    """Unit-length rows as float32; zero rows, and rows that are not finite (a corrupt NORMAL
+    accessor), come out zero."""
+    vectors = np.asarray(vectors, dtype=np.float64)  # float32 squares overflow past 1.8e19
+    finite = np.isfinite(vectors).all(axis=1, keepdims=True)
+    vectors = np.where(finite, vectors, 0.0)
     lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(lengths, 1e-20)).astype(np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -36,7 +37,16 @@ def image_progress(
         return
     with Progress(*image_columns(label), console=Console(stderr=True)) as progress:
         task = progress.add_task("images", total=total)
-        yield lambda: progress.advance(task)
+        try:
+            yield lambda: progress.advance(task)
+        except BaseException:
+            # The error's one line is then the only thing left on stderr: a bar stopped
+            # part-way says nothing the error does not (a log gets no last frame of it).
+            if progress.console.is_terminal:
+                progress.live.transient = True
+            else:
+                progress.console.file = io.StringIO()
+            raise
 
 
 def image_columns(label: str) -> tuple[ProgressColumn, ...]:
