@@ -97,7 +97,7 @@ def run_in_process(args: list[str], seconds: float) -> Outcome:
     code: int | None = None
     exception = where = None
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        _python_default_filters()
         try:
             with (
                 contextlib.redirect_stdout(stdout),
@@ -115,6 +115,15 @@ def run_in_process(args: list[str], seconds: float) -> Outcome:
     lines = stderr.getvalue().splitlines()
     lines += [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught]
     return Outcome(code, lines, exception, where)
+
+
+def _python_default_filters() -> None:
+    """The warnings a fresh ``avatar4d`` process would print (not pytest's choice), each time:
+    every case stands for a process of its own."""
+    warnings.resetwarnings()
+    warnings.simplefilter("always")
+    for hidden in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.simplefilter("ignore", hidden)
 
 
 def _first_line(text: str) -> str:

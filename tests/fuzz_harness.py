@@ -1,10 +1,9 @@
 """Fuzz cases: corrupt one clean input, push it through every command that reads it.
 
 Case ``k`` of seed ``s`` corrupts the demo GLB, the dataset, the run or the small GLB (k mod 4)
-with a mutation
-drawn from ``numpy.random.default_rng([s, k])``, so any case can be replayed alone. Also a
-campaign runner for longer sessions than the test's, grouping the failures by exception type
-and the place that raised it::
+with a mutation drawn from ``numpy.random.default_rng([s, k])``, so any case can be replayed
+alone. Also a campaign runner for longer sessions than the test's, grouping the failures by
+exception type and the place that raised it::
 
     PYTHONPATH=src python tests/fuzz_harness.py --cases 2000 --seed 1
     PYTHONPATH=src python tests/fuzz_harness.py --seed 1 --case 417   # replay one case
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 from fuzz_commands import (
-    FuzzCommand,
     Outcome,
     dataset_commands,
     glb_commands,
@@ -118,11 +116,18 @@ def run_cases(
     train_every: int,
     seconds: float = COMMAND_SECONDS,
     on_case=None,
+    deadline: float | None = None,
 ) -> list[CaseResult]:
-    """Run the cases; training commands only every ``train_every``-th round of targets."""
+    """Run the cases; training commands only every ``train_every``-th round of targets.
+
+    ``deadline`` (a ``time.monotonic()`` value): no case is started after it.
+    """
     results = []
     for case in cases:
-        result = run_case(clean, seed, case, work, (case // len(TARGETS)) % train_every == 0, seconds)
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        with_training = (case // len(TARGETS)) % train_every == 0
+        result = run_case(clean, seed, case, work, with_training, seconds)
         shutil.rmtree(work / f"case_{case:05d}", ignore_errors=True)
         results.append(result)
         if on_case is not None:
@@ -170,24 +175,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-every", type=int, default=4, help="training in 1 of N rounds")
     parser.add_argument("--seconds", type=float, default=COMMAND_SECONDS, help="per command")
     parser.add_argument("--work", type=Path, default=None, help="folder (default: a temp one)")
+    parser.add_argument("--minutes", type=float, default=None, help="start no case after this")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="avatar4d_fuzz_"))
     started = time.perf_counter()
     clean = build_clean_inputs(work / "clean")
     print(f"clean inputs built in {time.perf_counter() - started:.1f} s under {work}", flush=True)
-    cases = range(args.case, args.case + 1) if args.case is not None else range(
-        args.first, args.first + args.cases
+    cases = (
+        range(args.case, args.case + 1)
+        if args.case is not None
+        else range(args.first, args.first + args.cases)
     )
     train_every = 1 if args.case is not None else args.train_every
 
     def progress(result: CaseResult) -> None:
-        mark = "F" if result.failures else "."
-        print(mark, end="\n" if (result.case + 1) % 60 == 0 else "", flush=True)
         if args.case is not None:
-            print("\n" + (result.report() if result.failures else result.mutation.describe()))
+            print(result.report() if result.failures else result.mutation.describe())
+        elif result.failures:
+            print(result.report(), flush=True)  # at once: a killed campaign keeps its findings
 
     started = time.perf_counter()
-    results = run_cases(clean, args.seed, cases, work / "cases", train_every, args.seconds, progress)
+    deadline = None if args.minutes is None else time.monotonic() + 60 * args.minutes
+    results = run_cases(
+        clean, args.seed, cases, work / "cases", train_every, args.seconds, progress, deadline
+    )
     print_summary(results, time.perf_counter() - started)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)

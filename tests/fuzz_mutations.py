@@ -72,7 +72,9 @@ def _show_path(path: tuple) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, allow_nan=True) if not _is_deep(value) else f"<{DEEP_NESTING} nested lists>"
+    if _is_deep(value):
+        return f"<{DEEP_NESTING} nested lists>"
+    text = json.dumps(value, allow_nan=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -213,7 +215,8 @@ def edit_png_header(rng: np.random.Generator, data: bytes) -> tuple[bytes, str]:
         depth = [1, 2, 4, 8, 16, 3][int(rng.integers(0, 6))]
     if field == "colour type":
         colour = [0, 2, 3, 4, 6, 5][int(rng.integers(0, 6))]
-    fields = struct.pack(">IIBB", width, height, depth, colour) + data[IHDR_DATA + 10 : IHDR_DATA + 13]
+    rest_of_ihdr = data[IHDR_DATA + 10 : IHDR_DATA + 13]  # compression, filter, interlace
+    fields = struct.pack(">IIBB", width, height, depth, colour) + rest_of_ihdr
     crc = struct.pack(">I", zlib.crc32(b"IHDR" + fields))
     end = IHDR_DATA + 13
     detail = f"IHDR {width}x{height}, bit depth {depth}, colour type {colour}"
@@ -278,9 +281,7 @@ def mutate_file(rng: np.random.Generator, root: Path, relative: str) -> Mutation
     return Mutation(relative, kind, offset, detail)
 
 
-def pick_and_mutate(
-    rng: np.random.Generator, root: Path, files: dict[str, float]
-) -> Mutation:
+def pick_and_mutate(rng: np.random.Generator, root: Path, files: dict[str, float]) -> Mutation:
     """Corrupt one of ``files`` (relative path -> weight), chosen by weight."""
     names = sorted(files)
     weights = np.asarray([files[name] for name in names])
