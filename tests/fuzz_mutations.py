@@ -140,8 +140,14 @@ def edit_document(rng: np.random.Generator, document: Any) -> tuple[Any, str]:
         del parent[key]
         return document, f"deleted {_show_path(path)} (was {_short(old)})"
     new = _replacement(rng, old)
+    while _same(new, old):  # a no-op edit would test nothing
+        new = _replacement(rng, old)
     parent[key] = new
     return document, f"{_show_path(path)}: {_short(old)} -> {_short(new)}"
+
+
+def _same(new: Any, old: Any) -> bool:
+    return type(new) is type(old) and not _is_deep(new) and new == old
 
 
 def _dump_json(document: Any) -> bytes:
