@@ -16,7 +16,7 @@ from fuzz_harness import COMMAND_SECONDS, copy_run, run_cases
 from fuzz_inputs import build_clean_inputs
 
 SEED = int(os.environ.get("AVATAR4D_FUZZ_SEED", "0"))
-CASES = int(os.environ.get("AVATAR4D_FUZZ_CASES", "8"))
+CASES = int(os.environ.get("AVATAR4D_FUZZ_CASES", "16"))
 TRAIN_EVERY = 2  # training commands in every other round of the four inputs
 
 
