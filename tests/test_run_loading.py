@@ -352,6 +352,13 @@ def test_a_checkpoint_written_before_it_named_its_dataset_still_loads(run, datas
         ),
         (lambda meta: meta.update(tensors="../x.safetensors"), "'tensors' must name step_000004"),
         (lambda meta: meta.update(parameters={"means": "big"}), "'parameters' must map names"),
+        # found by the fuzz campaigns of issue 18 (KeyError / TypeError tracebacks before)
+        (lambda meta: meta.update(parameters="abc"), "'parameters' must map names"),
+        (lambda meta: meta.update(strategy_scalars=[1, 2, 3]), "'strategy_scalars' must be a"),
+        (lambda meta: meta.pop("rng"), "rng"),
+        (lambda meta: meta["rng"].update(python=[1, 2]), "rng"),
+        (lambda meta: meta["rng"]["numpy"].pop("kind"), "rng"),
+        (lambda meta: meta["rng"]["numpy"]["keys"].pop(61), "rng"),
     ],
 )
 def test_damaged_checkpoint_entries_are_refused_on_resume(run, datasets, capsys, edit, problem):

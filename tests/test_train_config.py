@@ -126,3 +126,13 @@ def test_non_finite_weights_are_refused_and_old_runs_trained_without_tracks():
     saved = config_to_dict(TrainConfig())
     del saved["track_weight"]  # a config.yml written before the surface tracks
     assert config_from_dict(saved, "config.yml").track_weight == 0.0
+
+
+def test_a_config_missing_settings_every_version_wrote_is_damaged():
+    """``train: {}`` in config.yml trained the default 2,000 steps without a word."""
+    with pytest.raises(InputError, match=r"^config.yml: settings missing: steps, batch_cameras, "):
+        config_from_dict({}, "config.yml")
+    values = config_to_dict(TrainConfig())
+    del values["refine_every"]
+    with pytest.raises(InputError, match=r"settings missing: refine_every; the file is damaged$"):
+        config_from_dict(values, "config.yml")

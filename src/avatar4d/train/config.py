@@ -280,6 +280,41 @@ INHERITED_SETTINGS = {"lr_node_motion_means": "lr_motion_means"}
 # Settings added later whose absence from a config.yml means a value other than the default:
 # runs from before the surface tracks trained without them.
 ABSENT_MEANS = {"track_weight": 0.0}
+# Settings every config.yml has named since the first release: one without them is damaged,
+# not old (the settings added since take their defaults, INHERITED_SETTINGS or ABSENT_MEANS).
+FIRST_SETTINGS = [
+    "steps",
+    "batch_cameras",
+    "device",
+    "seed",
+    "lr_means",
+    "lr_motion_means",
+    "lr_position_final_factor",
+    "lr_motion_quats",
+    "lr_scales",
+    "lr_quats",
+    "lr_opacities",
+    "lr_colors",
+    "ssim_weight",
+    "motion_smoothness",
+    "random_background",
+    "motion_control_points",
+    "loop",
+    "init_points",
+    "init_hull_resolution",
+    "init_opacity",
+    "refine_every",
+    "refine_start_fraction",
+    "refine_stop_fraction",
+    "reset_opacity_every",
+    "prune_opacity",
+    "max_gaussians",
+    "val_every",
+    "val_images",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "log_every",
+]
 
 
 def config_to_dict(config: TrainConfig) -> dict:
@@ -290,6 +325,11 @@ def config_from_dict(values: object, where: str | Path) -> TrainConfig:
     """A TrainConfig from saved values; unknown keys or wrong types are an InputError."""
     if not isinstance(values, dict):
         raise InputError(where, "config must be a mapping of setting names to values")
+    missing = [name for name in FIRST_SETTINGS if name not in values]
+    if missing:
+        more = len(missing) - 5
+        shown = ", ".join(missing[:5]) + (f" and {more} more" if more > 0 else "")
+        raise InputError(where, f"settings missing: {shown}; the file is damaged")
     values = {name: value for name, value in values.items() if name not in RETIRED_SETTINGS}
     for name, source in INHERITED_SETTINGS.items():
         if name not in values and source in values:

@@ -62,6 +62,10 @@ def load_config_document(path: Path) -> dict:
         raise InputError(path, f"unreadable ({error})") from None
     except yaml.YAMLError as error:
         raise InputError(path, f"unreadable YAML ({_yaml_problem(error)})") from None
+    except RecursionError:  # PyYAML parses nested collections recursively
+        raise InputError(
+            path, "YAML nested too deeply (a run's config.yml is 3 levels deep)"
+        ) from None
     if not isinstance(document, dict):
         raise InputError(path, "expected a mapping (software, dataset, model, train)")
     return document
@@ -291,7 +295,15 @@ def check_rng_states(states: object, json_path: Path) -> None:
             raise TypeError("torch_cuda")
         for state in cuda:
             base64.b64decode(state, validate=True)
-    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, binascii.Error) as error:
+    except (
+        KeyError,
+        IndexError,  # numpy's MT19937 reads 624 keys whatever the length given
+        TypeError,
+        ValueError,
+        RuntimeError,
+        OverflowError,
+        binascii.Error,
+    ) as error:
         raise InputError(json_path, f"has a damaged 'rng' entry ({error}); {hint}") from None
 
 
