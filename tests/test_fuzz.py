@@ -75,6 +75,12 @@ PAST_FINDINGS = [
         "small.glb: edit-json-chunk (.nodes[0].translation[0]: 0 -> 9223372036854775808)",
     ),
     (2, 3600, "glb-normals-overflow", "demo.glb: flip at byte 34646 (byte 501819 ^= 0xca"),
+    (
+        5,
+        49,
+        "eval-test-image-of-another-size",
+        "test/novel_view_c08_t000.png: edit-ihdr (IHDR 1x16, bit depth 8",
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ import torch
 
 from avatar4d.data.dataset import Dataset, Frame
 from avatar4d.data.dnerf import load_image_rgba
+from avatar4d.data.image_limits import check_header_size
 from avatar4d.evaluate.lpips_metric import LpipsMetric, lpips_available
 from avatar4d.evaluate.metrics import score_image
 from avatar4d.evaluate.report import BestWorstKeeper
@@ -107,6 +108,8 @@ def evaluate_model(
     train = dataset.splits.get("train", [])
     train_frames = [train[i] for i in fixed_train_sample(len(train), train_sample)]
     total = len(test) + len(train_frames)
+    for frame in [*test, *train_frames]:  # every image readable at its frame's size, first
+        check_header_size(frame.image_path, frame.width, frame.height)
     lpips = LpipsMetric() if lpips_available() else None
     keeper = BestWorstKeeper()
     with torch.no_grad():
