@@ -1,5 +1,5 @@
 """Imports only go down the data flow: every module of src/avatar4d imports its own layer and
-the layers below it, never a later stage (docs/design.md, "Layers").
+the layers below it, never a later stage (docs/design.md).
 
 Module-level and function-level imports count alike: a lazy import still makes the lower
 stage depend on the higher one.
