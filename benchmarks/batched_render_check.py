@@ -17,8 +17,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from grid_bench import _orbit  # noqa: E402
 
-from avatar4d.model.trained import load_trained_model  # noqa: E402
 from avatar4d.output.render_frames import render_path  # noqa: E402
+from avatar4d.run.trained import load_trained_model  # noqa: E402
 
 
 def main() -> int:

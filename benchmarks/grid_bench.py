@@ -31,13 +31,13 @@ from avatar4d.capture.rig_settings import RigSettings
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.evaluate.results import metrics_json_dict
 from avatar4d.evaluate.run_eval import evaluate_model
-from avatar4d.model.trained import load_trained_model
 from avatar4d.output.camera_paths import orbit_path
 from avatar4d.output.half_precision import load_half_precision, save_half_precision
 from avatar4d.output.render_frames import render_path
 from avatar4d.output.time_mapping import time_mapping
 from avatar4d.output.video import Mp4Writer
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.trained import load_trained_model
 from avatar4d.train.trainer import train
 
 

@@ -21,7 +21,7 @@ import torch
 from grid_bench import _with_overrides
 from torch.profiler import ProfilerActivity, profile
 
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.trainer import training_step
 

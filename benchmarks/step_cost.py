@@ -22,7 +22,7 @@ import dataclasses
 from profile_train import add_run_arguments, timed_steps, warmed_session, write_result
 
 from avatar4d.raster.gsplat_backend import SETTINGS
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 from avatar4d.train.session import TrainingSession
 
 VARIANTS: dict[str, dict[str, object]] = {

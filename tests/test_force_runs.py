@@ -190,7 +190,7 @@ def no_evaluation(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("eval did work before refusing its output folder")
 
-    monkeypatch.setattr("avatar4d.model.trained.load_trained_model", forbidden)
+    monkeypatch.setattr("avatar4d.run.trained.load_trained_model", forbidden)
     monkeypatch.setattr("avatar4d.evaluate.run_eval.evaluate_model", forbidden)
 
 

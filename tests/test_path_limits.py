@@ -16,7 +16,7 @@ from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.output.camera_paths import dataset_path, load_nerfstudio_camera_path, orbit_path
 from avatar4d.output.path_limits import MAX_PATH_CAMERAS, MAX_PATH_PIXELS, MAX_RENDER_SIDE
-from avatar4d.train.config import MAX_INIT_HULL_RESOLUTION
+from avatar4d.run.config import MAX_INIT_HULL_RESOLUTION
 from avatar4d.train.trainer import train
 
 CAMERA = {"camera_to_world": np.eye(4).reshape(-1).tolist(), "fov": 40.0}

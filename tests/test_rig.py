@@ -7,14 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from avatar4d.capture.grid_plan import (
-    TEST_SUBSETS,
-    evenly_spaced_indices,
-    novel_times,
-    plan_grid,
-    train_times,
-)
+from avatar4d.capture.grid_plan import evenly_spaced_indices, novel_times, plan_grid, train_times
 from avatar4d.capture.rig import RigSettings, build_rig, camera_distance
+from avatar4d.dataset_format import TEST_SUBSETS
 from avatar4d.errors import InputError
 
 CENTER = np.array([0.3, 1.1, -0.2])

@@ -12,8 +12,8 @@ from test_train_end_to_end import TINY
 from test_train_synthetic import TIMES, write_moving_blobs_dataset
 
 from avatar4d.cli import main
-from avatar4d.model.trained import load_trained_model
 from avatar4d.output.ply_export import read_3dgs_ply
+from avatar4d.run.trained import load_trained_model
 from avatar4d.train.trainer import train
 
 

@@ -23,13 +23,13 @@ from test_train_synthetic import write_moving_blobs_dataset
 from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.model.spec import ModelSpec
-from avatar4d.model.trained import load_trained_model
-from avatar4d.train.run_folder import remove_stale_temporaries
-from avatar4d.train.run_validation import (
+from avatar4d.run.run_folder import remove_stale_temporaries
+from avatar4d.run.run_validation import (
     check_resume_state,
     check_tensors_match_spec,
     expected_shapes,
 )
+from avatar4d.run.trained import load_trained_model
 from avatar4d.train.trainer import train
 
 SMALL = dataclasses.replace(

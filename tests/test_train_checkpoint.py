@@ -11,7 +11,7 @@ import torch
 
 from avatar4d.errors import InputError
 from avatar4d.model.gaussians import make_params
-from avatar4d.train.checkpoint import (
+from avatar4d.run.checkpoint import (
     checkpoint_steps,
     latest_step,
     load_checkpoint,

@@ -7,7 +7,7 @@ import tyro
 
 from avatar4d.commands.train import TrainCommand
 from avatar4d.errors import InputError
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 
 
 def parse(*args: str) -> TrainCommand:

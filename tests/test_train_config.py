@@ -8,14 +8,14 @@ import pytest
 
 from avatar4d.errors import InputError
 from avatar4d.model.spec import ModelSpec
-from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
-from avatar4d.train.optimizers import base_learning_rates
-from avatar4d.train.run_folder import (
+from avatar4d.run.config import TrainConfig, config_from_dict, config_to_dict
+from avatar4d.run.run_folder import (
     new_run_record,
     prepare_new_run_folder,
     read_run_record,
     write_run_record,
 )
+from avatar4d.train.optimizers import base_learning_rates
 
 
 def test_config_yml_round_trip(tmp_path):
@@ -117,7 +117,7 @@ def test_node_and_per_gaussian_motion_have_their_own_learning_rates():
 def test_non_finite_weights_are_refused_and_old_runs_trained_without_tracks():
     import math as _math
 
-    from avatar4d.train.config import config_from_dict, config_to_dict
+    from avatar4d.run.config import config_from_dict, config_to_dict
 
     with pytest.raises(InputError, match="--track-weight: must be a finite number"):
         TrainConfig(track_weight=_math.nan).validate()

@@ -10,7 +10,7 @@ from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import make_params
 from avatar4d.model.render import render_gaussians
 from avatar4d.raster.cameras import cameras_from_opengl_c2w
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 from avatar4d.train.densify import is_packed, make_strategy
 from avatar4d.train.optimizers import base_learning_rates, make_optimizers
 

@@ -12,8 +12,8 @@ from test_grid_writer import TINY, SlidingQuadAsset, write_tiny
 
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.model.render import render_gaussians
-from avatar4d.model.trained import load_trained_model
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.trained import load_trained_model
 from avatar4d.train.frames import stack_frames
 from avatar4d.train.trainer import train
 

@@ -14,10 +14,10 @@ from test_train_synthetic import write_moving_blobs_dataset
 from avatar4d.commands.train import TrainCommand
 from avatar4d.data.dnerf import load_dataset, load_image_rgba
 from avatar4d.errors import InputError
-from avatar4d.model.trained import load_trained_model
+from avatar4d.run.checkpoint import load_checkpoint
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.trained import load_trained_model
 from avatar4d.train import losses, progress, trainer
-from avatar4d.train.checkpoint import load_checkpoint
-from avatar4d.train.config import TrainConfig
 from avatar4d.train.frames import check_fits, frame_bytes, stack_frames
 from avatar4d.train.trainer import TrainingDiverged, train
 

@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from avatar4d.capture.camera import Camera
-
-TEST_SUBSETS = ("novel_view", "novel_time", "novel_both")
+from avatar4d.dataset_format import TEST_SUBSETS
 
 
 @dataclass(frozen=True)

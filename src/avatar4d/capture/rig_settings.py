@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from avatar4d.data.track_limits import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
+from avatar4d.dataset_format import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
 from avatar4d.errors import InputError
 
 MAX_ABS_ELEVATION_DEG = 89.0  # at +-90 deg the look-at frame with +Y up is undefined

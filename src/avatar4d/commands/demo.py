@@ -68,7 +68,7 @@ class DemoCommand:
         from avatar4d.commands.grid import GridCommand
         from avatar4d.commands.render import RenderCommand
         from avatar4d.commands.train import TrainCommand
-        from avatar4d.train.config import TrainConfig
+        from avatar4d.run.config import TrainConfig
 
         folder = self.out if self.out is not None else new_demo_folder(Path.cwd())
         if folder.exists():

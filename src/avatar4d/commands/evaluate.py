@@ -64,7 +64,7 @@ class EvalCommand:
         from avatar4d.evaluate.gate import check_gates, parse_gate
         from avatar4d.evaluate.results import fixed_train_sample, metrics_json_dict
         from avatar4d.evaluate.run_eval import evaluate_model
-        from avatar4d.model.trained import load_trained_model
+        from avatar4d.run.trained import load_trained_model
 
         check_at_least("--train-sample", self.train_sample, 0)
         check_at_least("--step", self.step, 0)

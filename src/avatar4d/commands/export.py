@@ -52,8 +52,8 @@ class ExportCommand:
         from avatar4d.io.manifest import write_manifest
         from avatar4d.io.output_kinds import PLY_EXPORT
         from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
-        from avatar4d.model.trained import load_trained_model
         from avatar4d.output.ply_export import write_3dgs_ply
+        from avatar4d.run.trained import load_trained_model
 
         check_between("--times", self.times, 1, MAX_TIMES)
         check_at_least("--step", self.step, 0)

@@ -87,9 +87,9 @@ class RenderCommand:
         from avatar4d.capture.progress import image_progress
         from avatar4d.io.atomic import refuse_existing
         from avatar4d.io.ownership import list_in_enclosing_run
-        from avatar4d.model.trained import load_trained_model
         from avatar4d.output.render_frames import render_path
         from avatar4d.output.video import Mp4Writer, check_frame_folder, write_png_sequence
+        from avatar4d.run.trained import load_trained_model
 
         started = time.perf_counter()
         self.check_options()

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 import tyro
 
 from avatar4d.errors import InputError
-from avatar4d.train.config import TrainConfig
-from avatar4d.train.device import resolve_device
-from avatar4d.train.run_folder import read_run_record
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.device import resolve_device
+from avatar4d.run.run_folder import read_run_record
 from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, TrainResult, train
 
 EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d.data.dataset import Dataset
-from avatar4d.data.track_limits import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
+from avatar4d.dataset_format import MAX_TRACK_POINTS, MAX_TRACK_TIMES, MAX_TRACK_VALUES
 from avatar4d.errors import InputError
 
 FLOAT_DTYPES = ("F32", "F64", "F16")

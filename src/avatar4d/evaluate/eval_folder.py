@@ -17,8 +17,8 @@ from avatar4d.evaluate.run_eval import RunEvaluation
 from avatar4d.io.manifest import write_manifest
 from avatar4d.io.output_kinds import EVALUATION
 from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
-from avatar4d.train.checkpoint import checkpoint_name
-from avatar4d.train.run_folder import CHECKPOINTS
+from avatar4d.run.checkpoint import checkpoint_name
+from avatar4d.run.run_folder import CHECKPOINTS
 
 METRICS_NAME = "metrics.json"
 EVAL_OUTPUTS = (METRICS_NAME, REPORT_NAME, IMAGES_DIR)

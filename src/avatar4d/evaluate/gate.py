@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from avatar4d.capture.grid_plan import TEST_SUBSETS
+from avatar4d.dataset_format import TEST_SUBSETS
 from avatar4d.errors import InputError
 from avatar4d.evaluate.results import DEFAULT_SUBSET, METRIC_NAMES
 

@@ -31,7 +31,7 @@ from avatar4d.evaluate.results import (
     FrameRecord,
 )
 from avatar4d.io.atomic import refuse_existing, write_text_atomic
-from avatar4d.output.png import write_png
+from avatar4d.io.png import write_png
 
 ImagePair = tuple[torch.Tensor, torch.Tensor]  # (prediction, ground truth), (H, W, 4)
 ImageSource = Mapping[str, ImagePair] | Callable[[str], ImagePair]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avatar4d.capture.grid_plan import TEST_SUBSETS
+from avatar4d.dataset_format import TEST_SUBSETS
 from avatar4d.evaluate.bootstrap import MeanCI, bootstrap_mean
 from avatar4d.evaluate.metrics import PSNR_CAP_DB, ImageScores
 from avatar4d.io.atomic import write_text_atomic

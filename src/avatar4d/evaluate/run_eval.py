@@ -16,7 +16,7 @@ from avatar4d.evaluate.lpips_metric import LpipsMetric, lpips_available
 from avatar4d.evaluate.metrics import score_image
 from avatar4d.evaluate.report import BestWorstKeeper
 from avatar4d.evaluate.results import EvaluationResult, FrameRecord, fixed_train_sample, summarize
-from avatar4d.model.trained import TrainedModel
+from avatar4d.run.trained import TrainedModel
 
 MAX_CAMERAS_PER_BATCH = 16
 Progress = Callable[[int, int], None]

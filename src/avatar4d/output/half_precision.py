@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 from avatar4d.io.atomic import atomic_path
-from avatar4d.output.tensor_files import read_tensors
+from avatar4d.io.tensor_files import read_tensors
 
 FULL_PRECISION_KEYS = ("means", "node_means")
 

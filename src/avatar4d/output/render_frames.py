@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from avatar4d.capture.camera import Camera
-from avatar4d.model.trained import TrainedModel
+from avatar4d.run.trained import TrainedModel
 
 
 @dataclass

@@ -22,7 +22,7 @@ from avatar4d.io.atomic import atomic_path
 from avatar4d.io.manifest import write_manifest
 from avatar4d.io.output_kinds import FRAME_SEQUENCE
 from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
-from avatar4d.output.png import check_rgb_frame, write_png
+from avatar4d.io.png import check_rgb_frame, write_png
 
 H264 = "libx264"
 FALLBACK_CODEC = "mpeg4"

@@ -1,1 +1,2 @@
-"""Training: the loop, losses, densification, checkpoints and resume, the run folder."""
+"""Training: the loop, losses, densification and resume (the run folder, its checkpoints and
+settings are in run/)."""

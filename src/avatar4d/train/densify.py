@@ -22,7 +22,7 @@ from gsplat.strategy import DefaultStrategy
 from gsplat.strategy.ops import remove, reset_opa
 
 from avatar4d.model.gaussians import per_gaussian
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 
 
 @dataclass

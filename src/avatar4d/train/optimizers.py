@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 
 ADAM_EPS = 1e-15  # as in 3DGS: gradients of tiny Gaussians are tiny; a larger eps would mute them
 POSITION_KEYS = ("means", "motion_means", "node_means", "node_motion_means")

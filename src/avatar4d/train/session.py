@@ -22,17 +22,10 @@ from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, init
 from avatar4d.model.shading import NORMALS_KEY
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.model.visual_hull import MaskedView
-from avatar4d.train.anchor_time import representative_time
-from avatar4d.train.checkpoint import restore_adam_states
-from avatar4d.train.config import TrainConfig
-from avatar4d.train.densify import CappedDefaultStrategy, make_strategy
-from avatar4d.train.device import resolve_device
-from avatar4d.train.frames import FrameStack, group_by_time, stack_frames, validation_frames
-from avatar4d.train.optimizers import base_learning_rates, make_optimizers
-from avatar4d.train.progress import loading_progress
-from avatar4d.train.rigidity import NeighbourGraph, build_neighbour_graph
-from avatar4d.train.rng import restore_rng_states, seed_everything
-from avatar4d.train.run_folder import (
+from avatar4d.run.checkpoint import restore_adam_states
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.device import resolve_device
+from avatar4d.run.run_folder import (
     RunRecord,
     check_resumable,
     load_run_checkpoint,
@@ -41,7 +34,14 @@ from avatar4d.train.run_folder import (
     remove_stale_temporaries,
     write_run_record,
 )
-from avatar4d.train.run_validation import check_resume_state, check_rng_states
+from avatar4d.run.run_validation import check_resume_state, check_rng_states
+from avatar4d.train.anchor_time import representative_time
+from avatar4d.train.densify import CappedDefaultStrategy, make_strategy
+from avatar4d.train.frames import FrameStack, group_by_time, stack_frames, validation_frames
+from avatar4d.train.optimizers import base_learning_rates, make_optimizers
+from avatar4d.train.progress import loading_progress
+from avatar4d.train.rigidity import NeighbourGraph, build_neighbour_graph
+from avatar4d.train.rng import restore_rng_states, seed_everything
 from avatar4d.train.time_sampling import TimeSampler
 from avatar4d.train.track_loss import TrackSupervision
 

@@ -17,16 +17,16 @@ from pathlib import Path
 import torch
 
 from avatar4d.model.render import render_gaussians
+from avatar4d.run.checkpoint import checkpoint_name, save_checkpoint
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.device import to_device
+from avatar4d.run.run_folder import TENSORBOARD, checkpoints_folder
 from avatar4d.train import losses
-from avatar4d.train.checkpoint import checkpoint_name, save_checkpoint
-from avatar4d.train.config import TrainConfig
 from avatar4d.train.densify import densify_after_backward, is_packed
-from avatar4d.train.device import to_device
 from avatar4d.train.optimizers import set_position_learning_rates
 from avatar4d.train.progress import TrainProgress, require_tensorboard
 from avatar4d.train.rigidity import rigidity_loss
 from avatar4d.train.rng import capture_rng_states
-from avatar4d.train.run_folder import TENSORBOARD, checkpoints_folder
 from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.track_loss import REBIND_EVERY
 from avatar4d.train.validation import validation_psnr

@@ -24,7 +24,7 @@ import yaml
 from avatar4d.errors import InputError
 from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, SHADINGS
 from avatar4d.model.spec import DEFORMATIONS, ModelSpec
-from avatar4d.train.config import TrainConfig
+from avatar4d.run.config import TrainConfig
 
 MAX_CONFIG_BYTES = 1 << 20  # a written config.yml is about 3 KB
 MAX_CONTROL_POINTS = 10_000

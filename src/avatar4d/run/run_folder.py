@@ -22,9 +22,9 @@ from avatar4d.io.manifest import write_manifest
 from avatar4d.io.output_kinds import TRAIN_RUN, temporary_target
 from avatar4d.io.ownership import refuse_other_kind, remove_avatar4d_files
 from avatar4d.model.spec import ModelSpec
-from avatar4d.train.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
-from avatar4d.train.config import TrainConfig, config_from_dict, config_to_dict
-from avatar4d.train.run_validation import (
+from avatar4d.run.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
+from avatar4d.run.config import TrainConfig, config_from_dict, config_to_dict
+from avatar4d.run.run_validation import (
     check_dataset_fingerprint,
     check_spec_agrees_with_config,
     check_tensors_match_spec,
@@ -84,7 +84,7 @@ def write_run_record(run_dir: Path, record: RunRecord) -> Path:
 
 
 def read_run_record(run_dir: Path) -> RunRecord:
-    """config.yml, every value checked (train.run_validation); InputError naming it if not."""
+    """config.yml, every value checked (run.run_validation); InputError naming it if not."""
     path = run_dir / CONFIG_FILE
     if not path.is_file():
         raise InputError(run_dir, f"no {CONFIG_FILE}: not an avatar4d run folder")

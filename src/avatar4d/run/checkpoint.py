@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 from avatar4d.errors import InputError
 from avatar4d.io.atomic import atomic_path, write_text_atomic
 from avatar4d.io.json_file import read_json_file
-from avatar4d.output.tensor_files import read_tensors
+from avatar4d.io.tensor_files import read_tensors
 
 CHECKPOINT_FORMAT = "avatar4d-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1

@@ -13,9 +13,9 @@ from avatar4d.model.render import render_gaussians
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.raster.api import Backend, RasterOutput, rasterize_per_camera
 from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
-from avatar4d.train.config import TrainConfig
-from avatar4d.train.device import resolve_device
-from avatar4d.train.run_folder import dataset_fingerprint, load_run_checkpoint, read_run_record
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.device import resolve_device
+from avatar4d.run.run_folder import dataset_fingerprint, load_run_checkpoint, read_run_record
 
 
 @dataclass
