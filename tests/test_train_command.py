@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
+import torch
 import tyro
 
+from avatar4d import cli
 from avatar4d.commands.train import TrainCommand
 from avatar4d.errors import InputError
-from avatar4d.run.config import TrainConfig
+from avatar4d.model.spec import ModelSpec
+from avatar4d.run.config import PRESETS, TrainConfig, preset_config
+from avatar4d.run.run_folder import new_run_record, write_run_record
 
 
 def parse(*args: str) -> TrainCommand:
-    return tyro.cli(TrainCommand, args=["data", "--out", "run", *args])
+    """The command line as `avatar4d train` parses it (the preset chosen first)."""
+    command = cli.parse(["train", "data", "--out", "run", *args])
+    assert isinstance(command, TrainCommand)
+    return command
 
 
 def test_options_apply_on_top_of_the_preset():
@@ -41,3 +51,145 @@ def test_help_explains_every_option(capsys):
         assert option in text
     assert "Train a 4D Gaussian avatar" in text
     assert "Cameras rendered per step" in text  # field docstrings reach --help
+
+
+CPU, GPU = preset_config("cpu"), preset_config("gpu")
+# The settings in which the presets differ: with --preset gpu, a value given for one of these
+# that equalled the CPU default was dropped (the GPU value trained instead).
+DIFFERING = [
+    f.name for f in dataclasses.fields(TrainConfig) if getattr(CPU, f.name) != getattr(GPU, f.name)
+]
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def option_words(name: str, value: object) -> list[str]:
+    option = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return [option if value else "--no-" + option[2:]]
+    return [option, str(value)]
+
+
+def test_the_presets_are_complete_settings_that_differ_where_the_issue_lost_options():
+    assert set(PRESETS) == {"cpu", "gpu"}
+    assert TrainConfig() == CPU and TrainConfig.for_gpu() == GPU
+    assert preset_config("gpu") is not preset_config("gpu")  # a fresh instance each time
+    assert {"steps", "motion_nodes", "track_weight", "depth_weight"} <= set(DIFFERING)
+
+
+@pytest.mark.parametrize("preset", ["cpu", "gpu"])
+@pytest.mark.parametrize("name", DIFFERING)
+def test_an_option_given_with_a_preset_overrides_it_exactly_whatever_its_value(preset, name):
+    """The other preset's value, and the CPU default's, each reach the config unchanged; every
+    other setting is the chosen preset's."""
+    base = preset_config(preset)
+    other = GPU if preset == "cpu" else CPU
+    for value in (getattr(other, name), getattr(CPU, name)):
+        command = parse("--preset", preset, *option_words(name, value))
+        assert command.resolved_config() == dataclasses.replace(base, **{name: value})
+        assert command.resolved_preset() == preset
+
+
+@pytest.mark.parametrize("preset", ["cpu", "gpu"])
+def test_every_setting_of_the_other_preset_given_at_once_gives_that_preset(preset):
+    other = "gpu" if preset == "cpu" else "cpu"
+    values = preset_config(other)
+    words = [word for name in DIFFERING for word in option_words(name, getattr(values, name))]
+    assert parse("--preset", preset, *words).resolved_config() == values
+
+
+def test_the_issue_command_trains_2000_steps_without_nodes():
+    """`train DATA --out RUN --preset gpu --steps 2000 --motion-nodes 0` trained 20,000 steps
+    with 2,048 nodes: both values equal the CPU defaults."""
+    command = parse("--preset", "gpu", "--steps", "2000", "--motion-nodes", "0")
+    config = command.resolved_config()
+    assert config.steps == 2000 and config.motion_nodes == 0
+    assert config == dataclasses.replace(GPU, steps=2000, motion_nodes=0)
+
+
+def test_auto_picks_the_preset_by_the_device_before_the_options_apply(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    command = parse("--steps", "2000", "--track-weight", "0.1")
+    assert command.preset == "auto" and command.resolved_preset() == "gpu"
+    assert command.resolved_config() == dataclasses.replace(GPU, steps=2000, track_weight=0.1)
+    on_cpu = parse("--device", "cpu", "--steps", "20000")  # auto follows the device given
+    assert on_cpu.resolved_preset() == "cpu"
+    assert on_cpu.resolved_config() == dataclasses.replace(CPU, device="cpu", steps=20000)
+
+
+def test_the_preset_is_read_as_the_parser_reads_it():
+    assert parse("--preset=gpu").resolved_config() == GPU
+    twice = parse("--preset", "gpu", "--preset", "cpu")  # the last one given counts
+    assert twice.preset == "cpu" and twice.resolved_config() == CPU
+    with pytest.raises(cli.UsageError, match="--preset: 'tpu' is not one of auto, cpu, gpu"):
+        parse("--preset", "tpu")
+
+
+def train_help(capsys, *args: str) -> str:
+    assert cli.main(["train", *args, "--help"]) == 0
+    return ANSI_ESCAPE.sub("", capsys.readouterr().out)
+
+
+def shown_default(option: str, text: str) -> str:
+    match = re.search(rf"{option} [A-Z]+.*?\(default: ([^)]*)\)", text, re.DOTALL)
+    assert match is not None, option
+    return match.group(1)
+
+
+def test_help_shows_the_chosen_presets_defaults(capsys, monkeypatch):
+    text = train_help(capsys, "--preset", "gpu")
+    assert shown_default("--steps", text) == "20000"
+    assert shown_default("--motion-nodes", text) == "2048"
+    assert shown_default("--track-weight", text) == "0.3"
+    assert "The defaults shown are the gpu preset's (--preset gpu)." in text
+    assert shown_default("--steps", train_help(capsys, "--preset", "cpu")) == "2000"
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    text = train_help(capsys)
+    assert shown_default("--steps", text) == "2000"
+    assert shown_default("--motion-nodes", text) == "0"
+    assert "the cpu preset's: --preset auto picks it on this machine" in " ".join(text.split())
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert shown_default("--steps", train_help(capsys)) == "20000"
+
+
+@pytest.fixture
+def saved_run(tmp_path):
+    """A run folder's config.yml (no checkpoint: parsing and resolving need only that)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "transforms_train.json").write_text('{"frames": []}')
+    config = dataclasses.replace(CPU, steps=10, val_every=0, device="cpu", init_points=60)
+    spec = ModelSpec("spline", 6, True, [0.0, 1.0, 0.5], 0.9, 0.25)
+    write_run_record(tmp_path / "run", new_run_record(config, spec, data, "cpu"))
+    return data, tmp_path / "run", config
+
+
+def parse_resume(saved_run, *args: str) -> TrainCommand:
+    data, run, _ = saved_run
+    return cli.parse(["train", str(data), "--out", str(run), "--resume", *args])
+
+
+def test_resuming_starts_from_the_runs_own_settings(saved_run, capsys):
+    _, run, config = saved_run
+    assert parse_resume(saved_run).resolved_config() == config
+    # 500 is the CPU default: the old comparison with it dropped the option on resume.
+    more = parse_resume(saved_run, "--val-every", "500", "--steps", "2000")
+    assert more.resolved_config() == dataclasses.replace(config, val_every=500, steps=2000)
+    assert parse_resume(saved_run, "--init-points", "60").resolved_config() == config
+    assert parse_resume(saved_run, "--preset", "cpu").resolved_config() == config
+    with pytest.raises(InputError, match="cannot change when resuming") as error:
+        parse_resume(saved_run, "--init-points", "6000").resolved_config()
+    assert error.value.where == "--init-points"
+    with pytest.raises(InputError, match="cannot change when resuming") as error:
+        parse_resume(saved_run, "--preset", "gpu").resolved_config()
+    assert error.value.where == "--preset"
+    text = train_help(capsys, "x", "--out", str(run), "--resume")
+    assert shown_default("--steps", text) == "10"
+    assert "The defaults shown are the run's own (its config.yml)." in text
+
+
+def test_resuming_a_run_that_cannot_be_read_is_reported_when_the_command_runs(tmp_path):
+    command = cli.parse(["train", "x", "--out", str(tmp_path / "none"), "--resume"])
+    assert command.config == preset_config(command.resolved_preset())  # the preset's, then
+    with pytest.raises(InputError, match="not an avatar4d run folder"):
+        command.run()

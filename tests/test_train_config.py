@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import yaml
 
 from avatar4d.errors import InputError
 from avatar4d.model.spec import ModelSpec
@@ -31,6 +32,32 @@ def test_config_yml_round_trip(tmp_path):
     assert loaded == record
     assert loaded.dataset == data.resolve()
     assert len(loaded.dataset_fingerprint) == 64
+
+
+def test_config_yml_records_the_preset_and_one_written_before_it_still_loads(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "transforms_train.json").write_text('{"frames": []}')
+    spec = ModelSpec("spline", 6, True, [0.0, 1.0, 0.5], 0.9, 0.25)
+    config = dataclasses.replace(TrainConfig.for_gpu(), motion_nodes=0)  # the run
+    record = new_run_record(config, spec, data, "gpu")
+    run = tmp_path / "run"
+    write_run_record(run, record)
+    text = (run / "config.yml").read_text()
+    assert text.startswith("software:") and "\npreset: gpu\ntrain:\n" in text
+    assert read_run_record(run) == record and read_run_record(run).preset == "gpu"
+
+    older = text.replace("preset: gpu\n", "")  # config.yml of a version before the preset
+    (run / "config.yml").write_text(older)
+    loaded = read_run_record(run)
+    assert loaded.preset is None and loaded.config == record.config
+    write_run_record(run, loaded)  # a resumed old run is written back without a preset
+    assert "preset" not in yaml.safe_load((run / "config.yml").read_text())
+
+    for bad in ("tpu", "[gpu]", "null"):
+        (run / "config.yml").write_text(text.replace("preset: gpu", f"preset: {bad}"))
+        with pytest.raises(InputError, match=r"config.yml: preset must be cpu or gpu, got "):
+            read_run_record(run)
 
 
 def test_config_from_dict_rejects_unknown_keys_and_wrong_types():

@@ -9,13 +9,15 @@ import math
 import numpy as np
 import pytest
 import torch
+import yaml
 from test_train_synthetic import write_moving_blobs_dataset
 
+from avatar4d import cli
 from avatar4d.commands.train import TrainCommand
 from avatar4d.data.dnerf import load_dataset, load_image_rgba
 from avatar4d.errors import InputError
 from avatar4d.run.checkpoint import load_checkpoint
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.config import TrainConfig, preset_config
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train import losses, progress, trainer
 from avatar4d.train.frames import check_fits, frame_bytes, stack_frames
@@ -236,24 +238,50 @@ def test_command_refuses_an_existing_run_without_force_or_resume(dataset_root, t
     with pytest.raises(InputError, match="already exists"):
         TrainCommand(data=dataset_root, out=run, quiet=True, config=small).run()
 
-    longer = TrainConfig(steps=3)  # on resume, only what the command line changed
-    assert (
-        TrainCommand(data=dataset_root, out=run, resume=True, quiet=True, config=longer).run() == 0
-    )
+    def resumed(*args: str) -> TrainCommand:  # as `avatar4d train` parses these words
+        return cli.parse(["train", str(dataset_root), "--out", str(run), "--resume", *args])
+
+    assert resumed("--quiet", "--steps", "3").run() == 0  # on resume, only what is given
     assert load_trained_model(run, device="cpu").step == 3
-    changed = TrainConfig(steps=3, lr_colors=0.5)
     with pytest.raises(InputError, match="cannot change when resuming") as error:
-        TrainCommand(data=dataset_root, out=run, resume=True, quiet=True, config=changed).run()
+        resumed("--quiet", "--steps", "3", "--lr-colors", "0.5").run()
     assert error.value.where == "--lr-colors"
-    repeated = TrainConfig(steps=4, init_points=60)  # the run's own value: not a change
-    assert (
-        TrainCommand(data=dataset_root, out=run, resume=True, quiet=True, config=repeated).run()
-        == 0
-    )
+    repeated = resumed("--quiet", "--steps", "4", "--init-points", "60")  # the run's own value
+    assert repeated.run() == 0
     assert load_trained_model(run, device="cpu").step == 4
 
     assert TrainCommand(data=dataset_root, out=run, force=True, quiet=True, config=small).run() == 0
     assert load_trained_model(run, device="cpu").step == 2
+
+
+def test_the_gpu_preset_with_explicit_options_trains_as_given_and_is_recorded(
+    dataset_root, tmp_path, capsys
+):
+    """The issue's command, at a size the CPU trains in a second: the options given equal
+    the CPU defaults (2,000 steps would be; 0 nodes is), and each still overrides the GPU
+    preset, whose other settings (depth and track weights, 8 cameras) stay."""
+    run = tmp_path / "run"
+    words = ["train", str(dataset_root), "--out", str(run), "--quiet"]
+    gpu_words = [*words, "--preset", "gpu", "--steps", "2", "--motion-nodes", "0"]
+    tiny = ["--device", "cpu", "--init-points", "60", "--init-hull-resolution", "16"]
+    assert cli.main([*gpu_words, *tiny, "--val-every", "0"]) == 0
+    assert "trained 2 steps" in capsys.readouterr().out
+    document = yaml.safe_load((run / "config.yml").read_text())
+    assert document["preset"] == "gpu"
+    gpu = preset_config("gpu")
+    assert document["train"]["steps"] == 2 and document["train"]["motion_nodes"] == 0
+    assert document["train"]["track_weight"] == gpu.track_weight
+    assert document["train"]["batch_cameras"] == gpu.batch_cameras
+    assert document["model"]["deformation"] == "spline"
+    model = load_trained_model(run, device="cpu")
+    assert model.step == 2 and model.spec.deformation == "spline"
+    # Resuming keeps the recorded preset; another one is refused in one line.
+    assert cli.main([*words, "--resume", "--preset", "gpu", "--steps", "3"]) == 0
+    assert yaml.safe_load((run / "config.yml").read_text())["preset"] == "gpu"
+    assert load_trained_model(run, device="cpu").step == 3
+    assert cli.main([*words, "--resume", "--preset", "cpu"]) == 2
+    refused = "avatar4d: error: --preset: cannot change when resuming (the run's config.yml holds)"
+    assert capsys.readouterr().err.strip() == refused
 
 
 def test_command_reports_divergence_in_one_line(dataset_root, tmp_path, monkeypatch, capsys):

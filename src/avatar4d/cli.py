@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Union
+from collections.abc import Sequence
+from typing import Annotated, Any, Union
 
 import tyro
 
@@ -28,19 +29,49 @@ from avatar4d.commands.render import RenderCommand
 from avatar4d.commands.train import TrainCommand
 from avatar4d.errors import InputError
 
-Command = Union[  # noqa: UP007 (tyro reads the Union)
-    Annotated[DemoCommand, tyro.conf.subcommand("demo")],
-    Annotated[AssetCommand, tyro.conf.subcommand("asset")],
-    Annotated[PoseCommand, tyro.conf.subcommand("pose")],
-    Annotated[GridCommand, tyro.conf.subcommand("grid")],
-    Annotated[CheckCommand, tyro.conf.subcommand("check")],
-    Annotated[TrainCommand, tyro.conf.subcommand("train")],
-    Annotated[EvalCommand, tyro.conf.subcommand("eval")],
-    Annotated[RenderCommand, tyro.conf.subcommand("render")],
-    Annotated[ExportCommand, tyro.conf.subcommand("export")],
-]
+COMMANDS = (
+    ("demo", DemoCommand),
+    ("asset", AssetCommand),
+    ("pose", PoseCommand),
+    ("grid", GridCommand),
+    ("check", CheckCommand),
+    ("train", TrainCommand),
+    ("eval", EvalCommand),
+    ("render", RenderCommand),
+    ("export", ExportCommand),
+)
+
+
+def command_type(args: Sequence[str] = ()) -> Any:
+    """The subcommands as tyro's Union; for ``train`` words, train parses against the complete
+    settings of the preset they choose (or of the run they resume), shown by its --help."""
+    members = []
+    for name, command in COMMANDS:
+        marker = tyro.conf.subcommand(name)
+        if command is TrainCommand and first_word(args) == "train":
+            defaults, line = TrainCommand.parsing_defaults(args)
+            description = TrainCommand.help_description(line)
+            marker = tyro.conf.subcommand(name, default=defaults, description=description)
+        members.append(Annotated[command, marker])
+    return Union[tuple(members)]  # noqa: UP007 (tyro reads the Union)
+
+
+Command = command_type()
 
 EXIT_BAD_INPUT = 2  # 1: a stopped run, out of memory, or stdout closed (`| head`)
+
+
+def parse(args: list[str]) -> Any:
+    """The command these words give; UsageError (one line) if they are bad, SystemExit(0)
+    after --help."""
+    return parse_command(
+        command_type(args),
+        args,
+        prog="avatar4d",
+        description="Animated character -> balanced camera x time grid -> 4D Gaussian avatar. "
+        "Add --debug to any command for a full traceback on errors.",
+        config=(tyro.conf.OmitSubcommandPrefixes,),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,14 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        command = parse_command(
-            Command,
-            args,
-            prog="avatar4d",
-            description="Animated character -> balanced camera x time grid -> 4D Gaussian avatar. "
-            "Add --debug to any command for a full traceback on errors.",
-            config=(tyro.conf.OmitSubcommandPrefixes,),
-        )
+        command = parse(args)
     except UsageError as error:
         print(f"avatar4d: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -68,7 +68,8 @@ class DemoCommand:
         from avatar4d.commands.grid import GridCommand
         from avatar4d.commands.render import RenderCommand
         from avatar4d.commands.train import TrainCommand
-        from avatar4d.run.config import TrainConfig
+        from avatar4d.commands.train_preset import auto_preset
+        from avatar4d.run.config import preset_config
 
         folder = self.out if self.out is not None else new_demo_folder(Path.cwd())
         if folder.exists():
@@ -93,7 +94,7 @@ class DemoCommand:
         if check.run() != 0:
             raise InputError(dataset, "the demo grid did not pass the coverage check")
         _stage("training")
-        config = TrainConfig()
+        config = preset_config(auto_preset("auto"))  # what train picks here
         if scale.train_steps is not None:
             config.steps = scale.train_steps
         run_dir = folder / "run"

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 import tyro
 
+from avatar4d.commands.train_preset import auto_preset, chosen_preset, given_flag, given_value
 from avatar4d.errors import InputError
-from avatar4d.run.config import TrainConfig
-from avatar4d.run.device import resolve_device
-from avatar4d.run.run_folder import read_run_record
+from avatar4d.run.config import TrainConfig, preset_config
+from avatar4d.run.run_folder import RunRecord, read_run_record
 from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, TrainResult, train
 
 EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept
@@ -29,16 +31,6 @@ SESSION_SETTINGS = (
 )
 
 
-def changed_settings(config: TrainConfig) -> dict[str, object]:
-    """Settings given on the command line (those that differ from TrainConfig's defaults)."""
-    defaults = TrainConfig()
-    return {
-        f.name: getattr(config, f.name)
-        for f in dataclasses.fields(TrainConfig)
-        if getattr(config, f.name) != getattr(defaults, f.name)
-    }
-
-
 def option_name(setting: str) -> str:
     return "--" + setting.replace("_", "-")
 
@@ -49,7 +41,7 @@ class TrainCommand:
 
     Writes RUN/config.yml and RUN/checkpoints/step_XXXXXX.{safetensors,json} (the newest two);
     --resume continues an interrupted run exactly where its newest checkpoint left off. The
-    settings below start from a preset (--preset) and any option you give overrides it.
+    settings below are a preset's (--preset) and each option you give replaces one of them.
     """
 
     data: Annotated[Path, tyro.conf.Positional, tyro.conf.arg(metavar="DATA")]
@@ -65,7 +57,8 @@ class TrainCommand:
     """Replace a run avatar4d wrote, with the evaluations, renders and exports in it (a folder
     holding anything else is refused)."""
     preset: Literal["auto", "cpu", "gpu"] = "auto"
-    """Starting point for the settings: cpu (small, minutes), gpu (bigger); auto picks by device."""
+    """The settings to start from: cpu (small, minutes), gpu (bigger); auto: gpu when training
+    on a CUDA device, else cpu. config.yml records the preset used."""
     tensorboard: bool = False
     """Also log loss, Gaussian count and validation PSNR to RUN/tensorboard (needs tensorboard)."""
     quiet: bool = False
@@ -73,28 +66,49 @@ class TrainCommand:
     config: tyro.conf.OmitArgPrefixes[TrainConfig] = field(default_factory=TrainConfig)
     """Training settings."""
 
-    def resolved_config(self) -> TrainConfig | None:
-        """The settings to train with (None on resume: the run's own, plus session changes)."""
-        changed = changed_settings(self.config)
-        if self.resume:
-            record = read_run_record(self.out)
-            saved = record.config
-            # Repeating the run's own value is no change (e.g. --shading lambert again).
-            fixed = sorted(
-                name
-                for name in set(changed) - set(SESSION_SETTINGS)
-                if changed[name] != getattr(saved, name)
+    @classmethod
+    def parsing_defaults(cls, args: Sequence[str]) -> tuple[TrainCommand, str]:
+        """The instance tyro parses these train words against, and the line --help adds: the
+        complete settings of the preset they choose, or with --resume the run's own."""
+        out = given_value("--out", args)
+        record = readable_record(Path(out)) if out and given_flag("--resume", args) else None
+        if record is not None:
+            defaults = cls(
+                data=tyro.MISSING,
+                out=tyro.MISSING,
+                preset=record.preset or "auto",
+                config=record.config,
             )
-            if fixed:
-                names = ", ".join(option_name(name) for name in fixed)
-                raise InputError(names, "cannot change when resuming (the run's config.yml holds)")
-            return dataclasses.replace(saved, **changed) if changed else None
-        preset = self.preset
-        if preset == "auto":
-            device = resolve_device(self.config.device)
-            preset = "gpu" if device.type == "cuda" else "cpu"
-        base = TrainConfig.for_gpu() if preset == "gpu" else TrainConfig()
-        return dataclasses.replace(base, **changed)
+            return defaults, "The defaults shown are the run's own (its config.yml)."
+        name, line = chosen_preset(args)
+        return cls(data=tyro.MISSING, out=tyro.MISSING, config=preset_config(name)), line
+
+    @classmethod
+    def help_description(cls, line: str) -> str:
+        return f"{inspect.cleandoc(cls.__doc__ or '')}\n\n{line}"
+
+    def resolved_preset(self) -> str:
+        """The preset a new run starts from (auto: by the device)."""
+        return auto_preset(self.config.device) if self.preset == "auto" else self.preset
+
+    def resolved_config(self) -> TrainConfig:
+        """The settings to train with. On resume they must be the run's own (parsing starts
+        from them) but for the session settings; repeating the run's own value is no change."""
+        if not self.resume:
+            return self.config
+        saved = read_run_record(self.out)
+        if self.preset not in ("auto", saved.preset):
+            raise InputError("--preset", "cannot change when resuming (the run's config.yml holds)")
+        fixed = sorted(
+            f.name
+            for f in dataclasses.fields(TrainConfig)
+            if f.name not in SESSION_SETTINGS
+            and getattr(self.config, f.name) != getattr(saved.config, f.name)
+        )
+        if fixed:
+            names = ", ".join(option_name(name) for name in fixed)
+            raise InputError(names, "cannot change when resuming (the run's config.yml holds)")
+        return self.config
 
     def run(self) -> int:
         if self.resume and self.force:
@@ -111,12 +125,21 @@ class TrainCommand:
                 tensorboard=self.tensorboard,
                 quiet=self.quiet,
                 resume_from=self.from_step,
+                preset=None if self.resume else self.resolved_preset(),
             )
         except (TrainingDiverged, TrainingOutOfMemory) as error:
             print(f"avatar4d: {error}", file=sys.stderr)
             return EXIT_TRAINING_STOPPED
         print(summary(result))
         return 0
+
+
+def readable_record(run_dir: Path) -> RunRecord | None:
+    """The run's record, or None when it cannot be read (run reports why, in one line)."""
+    try:
+        return read_run_record(run_dir)
+    except (InputError, OSError, ValueError):  # ValueError: a path with a NUL character
+        return None
 
 
 def trained_steps(result: TrainResult) -> str:

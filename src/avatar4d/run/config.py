@@ -267,6 +267,16 @@ class TrainConfig:
             raise InputError("--shading", f"must be static or lambert, got {self.shading!r}")
 
 
+# The presets: complete settings a new run starts from (``train --preset``), each option
+# given on the command line overriding one of them; config.yml records which one.
+PRESETS = {"cpu": TrainConfig, "gpu": TrainConfig.for_gpu}
+
+
+def preset_config(name: str) -> TrainConfig:
+    """A fresh instance of the preset's complete settings."""
+    return PRESETS[name]()
+
+
 def _option(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 

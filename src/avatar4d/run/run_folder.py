@@ -2,7 +2,8 @@
 
 ``config.yml`` records what is needed to rebuild the model and to resume: the software
 version, the dataset path and fingerprint, the resolved model settings (deformation, control
-points, looping, scene bounds) and the TrainConfig.
+points, looping, scene bounds), the preset the settings started from (since it was recorded;
+optional) and the TrainConfig.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from avatar4d.io.output_kinds import TRAIN_RUN, temporary_target
 from avatar4d.io.ownership import refuse_other_kind, remove_avatar4d_files
 from avatar4d.model.spec import ModelSpec
 from avatar4d.run.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
-from avatar4d.run.config import TrainConfig, config_from_dict, config_to_dict
+from avatar4d.run.config import PRESETS, TrainConfig, config_from_dict, config_to_dict
 from avatar4d.run.run_validation import (
     check_dataset_fingerprint,
     check_spec_agrees_with_config,
@@ -37,6 +38,7 @@ CONFIG_FILE = "config.yml"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
 RECORD_KEYS = ("software", "dataset", "dataset_fingerprint", "model", "train")
+OPTIONAL_RECORD_KEYS = ("preset",)  # written since the presets were recorded
 FINGERPRINT = re.compile("[0-9a-f]{64}")
 FINGERPRINTED_FILES = (
     "transforms_train.json",
@@ -55,6 +57,8 @@ class RunRecord:
     dataset: Path
     dataset_fingerprint: str
     software_version: str
+    preset: str | None = None
+    """The preset the settings started from (None: a run from before it was recorded)."""
 
 
 def dataset_fingerprint(root: Path) -> str:
@@ -77,6 +81,7 @@ def write_run_record(run_dir: Path, record: RunRecord) -> Path:
         "dataset": str(record.dataset),
         "dataset_fingerprint": record.dataset_fingerprint,
         "model": asdict(record.model),
+        **({} if record.preset is None else {"preset": record.preset}),
         "train": config_to_dict(record.config),
     }
     text = yaml.safe_dump(document, sort_keys=False)
@@ -92,7 +97,7 @@ def read_run_record(run_dir: Path) -> RunRecord:
     missing = [key for key in RECORD_KEYS if key not in document]
     if missing:
         raise InputError(path, f"missing entries: {', '.join(missing)}")
-    unknown = sorted(map(str, set(document) - set(RECORD_KEYS)))
+    unknown = sorted(map(str, set(document) - set(RECORD_KEYS) - set(OPTIONAL_RECORD_KEYS)))
     if unknown:
         raise InputError(path, f"unknown entries: {', '.join(unknown)}")
     software = document["software"]
@@ -103,6 +108,9 @@ def read_run_record(run_dir: Path) -> RunRecord:
     fingerprint = document["dataset_fingerprint"]
     if not isinstance(fingerprint, str) or not FINGERPRINT.fullmatch(fingerprint):
         raise InputError(path, "dataset_fingerprint must be 64 hexadecimal digits")
+    preset = document.get("preset")
+    if "preset" in document and not (isinstance(preset, str) and preset in PRESETS):
+        raise InputError(path, f"preset must be {' or '.join(PRESETS)}, got {preset!r}")
     model = model_spec_from_dict(document["model"], path)
     config = config_from_dict(document["train"], path)
     validate_loaded_config(config, path)
@@ -113,16 +121,20 @@ def read_run_record(run_dir: Path) -> RunRecord:
         dataset=Path(document["dataset"]),
         dataset_fingerprint=fingerprint,
         software_version=software["version"],
+        preset=preset,
     )
 
 
-def new_run_record(config: TrainConfig, model: ModelSpec, dataset_root: Path) -> RunRecord:
+def new_run_record(
+    config: TrainConfig, model: ModelSpec, dataset_root: Path, preset: str | None = None
+) -> RunRecord:
     return RunRecord(
         config=config,
         model=model,
         dataset=dataset_root.resolve(),
         dataset_fingerprint=dataset_fingerprint(dataset_root),
         software_version=__version__,
+        preset=preset,
     )
 
 

@@ -176,6 +176,7 @@ def start_session(
     force: bool,
     quiet: bool,
     resume_from: int | None = None,
+    preset: str | None = None,
 ) -> TrainingSession:
     """Check the run folder, load the data, and build or restore the model and its state;
     a resumed run continues from its newest checkpoint, or from ``resume_from``'s."""
@@ -216,7 +217,7 @@ def start_session(
         spec, params, init_source = new_model(
             config, dataset, train, time_values, groups, device, tracked=tracks is not None
         )
-        record = new_run_record(config, spec, dataset_root)
+        record = new_run_record(config, spec, dataset_root, preset)
         start_step = 0
     learning_rates = base_learning_rates(config, spec.scene_radius)
     optimizers = make_optimizers(params, learning_rates)

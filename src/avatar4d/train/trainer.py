@@ -263,13 +263,15 @@ def train(
     quiet: bool = False,
     stop_after: int | None = None,
     resume_from: int | None = None,
+    preset: str | None = None,
 ) -> TrainResult:
     """Train (or, with ``resume``, continue) the run in ``run_dir`` on the dataset.
 
     ``config`` None on resume means the run's own config.yml. ``stop_after`` ends this session
     (with a checkpoint) after that many completed steps while the schedules still follow
     ``config.steps``; a later resume continues exactly where it stopped. ``resume_from``: the
-    step of the checkpoint to resume from (default: the newest).
+    step of the checkpoint to resume from (default: the newest). ``preset``: the preset a new
+    run's settings came from, recorded in config.yml (a resumed run keeps its own).
     """
     started = time.perf_counter()
     if tensorboard:
@@ -278,7 +280,7 @@ def train(
     try:
         dataset_root, run_dir = Path(dataset_root), Path(run_dir)
         session = start_session(
-            dataset_root, run_dir, config, resume, force, quiet, resume_from=resume_from
+            dataset_root, run_dir, config, resume, force, quiet, resume_from, preset
         )
         config = session.config
         end = config.steps if stop_after is None else min(config.steps, stop_after)
