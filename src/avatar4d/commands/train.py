@@ -6,15 +6,16 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import tyro
 
+from avatar4d.commands.extras import require_extra
 from avatar4d.errors import InputError
 from avatar4d.train.config import TrainConfig
-from avatar4d.train.device import resolve_device
-from avatar4d.train.run_folder import read_run_record
-from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, TrainResult, train
+
+if TYPE_CHECKING:
+    from avatar4d.train.trainer import TrainResult
 
 EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept
 # Settings a resumed run may change: they do not alter what the model learns.
@@ -75,6 +76,9 @@ class TrainCommand:
 
     def resolved_config(self) -> TrainConfig | None:
         """The settings to train with (None on resume: the run's own, plus session changes)."""
+        from avatar4d.train.device import resolve_device
+        from avatar4d.train.run_folder import read_run_record
+
         changed = changed_settings(self.config)
         if self.resume:
             record = read_run_record(self.out)
@@ -97,6 +101,9 @@ class TrainCommand:
         return dataclasses.replace(base, **changed)
 
     def run(self) -> int:
+        require_extra("train", ("torch", "gsplat"))
+        from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, train
+
         if self.resume and self.force:
             raise InputError("--force", "cannot be combined with --resume")
         if self.from_step is not None and not self.resume:
