@@ -64,7 +64,7 @@ class DemoCommand:
 
     def run(self) -> int:
         require_extra("demo", ("torch", "gsplat", "av"))  # it trains and renders an .mp4
-        from avatar4d.asset.demo_character import write_demo_character
+        from avatar4d.asset.demo.character import write_demo_character
         from avatar4d.commands.check import CheckCommand
         from avatar4d.commands.evaluate import EvalCommand
         from avatar4d.commands.grid import GridCommand
