@@ -119,7 +119,7 @@ def test_asset_pose_grid_check_without_torch(small_glb: Path, tmp_path: Path) ->
         (["render", "RUN", "--out", "orbit.mp4"], "PyTorch and PyAV"),
         (["render", "RUN", "--out", "frames"], "PyTorch"),
         (["export", "RUN", "--out", "ply"], "PyTorch"),
-        (["demo", "--out", "demo"], "PyTorch and gsplat and PyAV"),
+        (["demo", "--out", "demo"], "PyTorch, gsplat and PyAV"),
     ],
 )
 def test_training_commands_name_the_extra(argv: list[str], needs: str, tmp_path: Path) -> None:

@@ -30,4 +30,5 @@ def require_extra(command: str, modules: tuple[str, ...]) -> None:
     ``modules`` cannot be imported."""
     missing = [PACKAGE_NAMES.get(module, module) for module in missing_modules(modules)]
     if missing:
-        raise InputError(command, f"needs {' and '.join(missing)}: {TRAIN_EXTRA}")
+        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        raise InputError(command, f"needs {names}: {TRAIN_EXTRA}")
