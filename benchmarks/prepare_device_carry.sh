@@ -37,7 +37,7 @@ mkdir -p .assets
 cp ../shared/assets/*.glb .assets/
 chmod u+w .assets/*.glb
 "$python" -c "from pathlib import Path
-from avatar4d.asset.demo_character import write_demo_character
+from avatar4d.asset.demo.character import write_demo_character
 write_demo_character(Path('.assets/demo.glb'), force=True)"
 git rev-parse HEAD >.commit
 du -shc .whl .whl_av .gl .assets | tail -1

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from gltf_handmade import HandmadeGltf
 
-from avatar4d.asset.demo_character import write_demo_character
+from avatar4d.asset.demo.character import write_demo_character
 from avatar4d.cli import main
 from avatar4d.run.config import TrainConfig
 from avatar4d.train.trainer import train

@@ -25,8 +25,8 @@ from avatar4d.data.camera_layout import (
     estimate_up_frame,
     largest_azimuth_gap,
 )
-from avatar4d.data.coverage import analyse_coverage
-from avatar4d.data.coverage_figure import render_coverage_figure
+from avatar4d.data.coverage.analysis import analyse_coverage
+from avatar4d.data.coverage.figure import render_coverage_figure
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.image_sanity import check_images
 from avatar4d.errors import InputError

@@ -10,9 +10,9 @@ import pygltflib
 import pytest
 from test_glb_builder import parse_glb, read_accessor
 
-from avatar4d.asset.demo_character import build_demo_character, write_demo_character
-from avatar4d.asset.demo_head import MOUTH_LATITUDE, surface_point
-from avatar4d.asset.demo_skeleton import JOINT_NAMES, arm_direction, joint_position
+from avatar4d.asset.demo.character import build_demo_character, write_demo_character
+from avatar4d.asset.demo.head import MOUTH_LATITUDE, surface_point
+from avatar4d.asset.demo.skeleton import JOINT_NAMES, arm_direction, joint_position
 from avatar4d.asset.loader import Asset, load_asset
 from avatar4d.errors import InputError
 

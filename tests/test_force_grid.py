@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_grid_writer import TINY, SlidingQuadAsset, write_tiny
 
-from avatar4d.asset.demo_character import write_demo_character
+from avatar4d.asset.demo.character import write_demo_character
 from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.io.manifest import MANIFEST_NAME, files_under, read_manifest, write_manifest

@@ -11,7 +11,7 @@ import pytest
 from dataset_builders import grid_splits, write_dataset, write_grid, write_image
 from PIL import Image
 
-from avatar4d.data.coverage import analyse_coverage
+from avatar4d.data.coverage.analysis import analyse_coverage
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.image_sanity import check_images
 from avatar4d.data.images import decode_rgba

@@ -69,7 +69,7 @@ def robot_morph_glb(robot_glb: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def demo_glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in demo character written to a file."""
-    from avatar4d.asset.demo_character import build_demo_character
+    from avatar4d.asset.demo.character import build_demo_character
 
     path = tmp_path_factory.mktemp("threejs") / "demo_character.glb"
     path.write_bytes(build_demo_character())

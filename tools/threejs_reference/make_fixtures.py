@@ -9,7 +9,7 @@ usage (from the repository root)::
         [--investigate]
 
 NAME is any of ``soldier``, ``robot``, ``robot_morph``, ``demo`` (default: all; ``demo`` is
-skipped when ``avatar4d.asset.demo_character.build_demo_character`` cannot be imported).
+skipped when ``avatar4d.asset.demo.character.build_demo_character`` cannot be imported).
 
 ``robot_morph`` is RobotExpressive.glb with the keyframes of its "Wave" clip's morph-weight
 channel rewritten by :func:`robot_with_morph_weights` (every clip of the original file keeps all
@@ -65,7 +65,7 @@ PART_KEYS = ("node", "mesh", "primitive", "mesh_name", "skinned", "vertex_count"
 
 def _demo_glb_bytes() -> bytes:
     sys.path.insert(0, str(REPO_ROOT / "src"))
-    from avatar4d.asset.demo_character import build_demo_character
+    from avatar4d.asset.demo.character import build_demo_character
 
     return build_demo_character()
 

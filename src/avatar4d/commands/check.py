@@ -88,9 +88,9 @@ class CheckCommand:
         from rich.console import Console
         from rich.markup import escape
 
-        from avatar4d.data.coverage import analyse_coverage
-        from avatar4d.data.coverage_figure import write_coverage_figure
-        from avatar4d.data.coverage_summary import summary_lines
+        from avatar4d.data.coverage.analysis import analyse_coverage
+        from avatar4d.data.coverage.figure import write_coverage_figure
+        from avatar4d.data.coverage.summary import summary_lines
         from avatar4d.data.dnerf import load_dataset
         from avatar4d.data.tracks import check_covers, read_tracks
         from avatar4d.io.atomic import write_text_atomic

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import tyro
 
+from avatar4d.commands.extras import require_extra
 from avatar4d.errors import InputError
 
 DEMO_CLIP = "wave"
@@ -62,7 +63,8 @@ class DemoCommand:
     """Use the benchmark-sized grid even when no GPU is found."""
 
     def run(self) -> int:
-        from avatar4d.asset.demo_character import write_demo_character
+        require_extra("demo", ("torch", "gsplat", "av"))  # it trains and renders an .mp4
+        from avatar4d.asset.demo.character import write_demo_character
         from avatar4d.commands.check import CheckCommand
         from avatar4d.commands.evaluate import EvalCommand
         from avatar4d.commands.grid import GridCommand

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import tyro
 
+from avatar4d.commands.extras import require_extra
 from avatar4d.commands.option_checks import check_at_least
 from avatar4d.errors import InputError
 
@@ -54,6 +55,7 @@ class EvalCommand:
     holds anything else)."""
 
     def run(self) -> int:
+        require_extra("eval", ("torch",))
         from avatar4d.capture.progress import image_progress
         from avatar4d.data.dnerf import load_dataset
         from avatar4d.evaluate.eval_folder import (

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import tyro
 
+from avatar4d.commands.extras import require_extra
 from avatar4d.commands.option_checks import check_at_least, check_between
 from avatar4d.errors import InputError
 
@@ -46,6 +47,7 @@ class ExportCommand:
     else)."""
 
     def run(self) -> int:
+        require_extra("export", ("torch",))
         import json
 
         from avatar4d.io.atomic import write_text_atomic

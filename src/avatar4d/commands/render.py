@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import tyro
 
+from avatar4d.commands.extras import require_extra
 from avatar4d.errors import InputError
 from avatar4d.output.path_limits import MAX_PATH_CAMERAS as MAX_FRAMES
 from avatar4d.output.path_limits import MAX_RENDER_SIDE as MAX_SIZE
@@ -84,6 +85,8 @@ class RenderCommand:
     when it holds anything else)."""
 
     def run(self) -> int:
+        video = self.out.suffix.lower() == ".mp4"  # PyAV writes the .mp4
+        require_extra("render", ("torch", "av") if video else ("torch",))
         from avatar4d.capture.progress import image_progress
         from avatar4d.io.atomic import refuse_existing
         from avatar4d.io.ownership import list_in_enclosing_run

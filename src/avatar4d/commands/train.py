@@ -8,15 +8,18 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import tyro
 
+from avatar4d.commands.extras import require_extra
 from avatar4d.commands.train_preset import auto_preset, chosen_preset, given_flag, given_value
 from avatar4d.errors import InputError
 from avatar4d.run.config import TrainConfig, preset_config
-from avatar4d.run.run_folder import RunRecord, read_run_record
-from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, TrainResult, train
+
+if TYPE_CHECKING:
+    from avatar4d.run.run_folder import RunRecord
+    from avatar4d.train.trainer import TrainResult
 
 EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept
 # Settings a resumed run may change: they do not alter what the model learns.
@@ -96,6 +99,8 @@ class TrainCommand:
         from them) but for the session settings; repeating the run's own value is no change."""
         if not self.resume:
             return self.config
+        from avatar4d.run.run_folder import read_run_record  # torch: only when training
+
         saved = read_run_record(self.out)
         if self.preset not in ("auto", saved.preset):
             raise InputError("--preset", "cannot change when resuming (the run's config.yml holds)")
@@ -111,6 +116,9 @@ class TrainCommand:
         return self.config
 
     def run(self) -> int:
+        require_extra("train", ("torch", "gsplat"))
+        from avatar4d.train.trainer import TrainingDiverged, TrainingOutOfMemory, train
+
         if self.resume and self.force:
             raise InputError("--force", "cannot be combined with --resume")
         if self.from_step is not None and not self.resume:
@@ -135,10 +143,13 @@ class TrainCommand:
 
 
 def readable_record(run_dir: Path) -> RunRecord | None:
-    """The run's record, or None when it cannot be read (run reports why, in one line)."""
+    """The run's record, or None when it cannot be read (run reports why, in one line: a damaged
+    run, or the [train] extra missing)."""
     try:
+        from avatar4d.run.run_folder import read_run_record  # torch: only when training
+
         return read_run_record(run_dir)
-    except (InputError, OSError, ValueError):  # ValueError: a path with a NUL character
+    except (InputError, OSError, ValueError, ImportError):  # ValueError: a path with a NUL
         return None
 
 

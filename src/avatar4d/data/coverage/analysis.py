@@ -1,7 +1,7 @@
 """Camera x time coverage of a dataset: the numbers behind ``avatar4d check``.
 
 Pure functions of a loaded Dataset (and, optionally, the image checks already run on it);
-the sentences shown to the user are made in coverage_findings.py.
+the sentences shown to the user are made in findings.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from avatar4d.data.camera_layout import (
     largest_azimuth_gap,
     subject_centre,
 )
-from avatar4d.data.coverage_findings import coverage_findings
-from avatar4d.data.coverage_report import (
+from avatar4d.data.coverage.findings import coverage_findings
+from avatar4d.data.coverage.report import (
     NOVEL_TIME_SUBSETS,
     NOVEL_VIEW_SUBSETS,
     TIME_TOLERANCE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avatar4d.data.coverage_report import CoverageReport
+from avatar4d.data.coverage.report import CoverageReport
 
 
 def _plural(count: int, word: str) -> str:

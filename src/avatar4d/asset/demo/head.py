@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avatar4d.asset.demo_motion import quat_from_matrix, smoothstep
-from avatar4d.asset.demo_shapes import ShapeMesh, ellipsoid, frame_from, merge, place
+from avatar4d.asset.demo.motion import quat_from_matrix, smoothstep
+from avatar4d.asset.demo.shapes import ShapeMesh, ellipsoid, frame_from, merge, place
 
 HEAD_CENTER = np.array([0.0, 1.545, 0.01])
 HEAD_RADII = np.array([0.15, 0.16, 0.155])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avatar4d.data.coverage_report import CoverageReport, Finding, NovelCamera
+from avatar4d.data.coverage.report import CoverageReport, Finding, NovelCamera
 
 MIN_CAMERAS_PER_TIME = 4
 MAX_CAMERA_SHARE = 0.5  # of train frames held by one camera

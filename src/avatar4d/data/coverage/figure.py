@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avatar4d.data.coverage_report import CoverageReport
+from avatar4d.data.coverage.report import CoverageReport
 from avatar4d.io.atomic import write_bytes_atomic
 
 TRAIN_STYLE = {"color": "tab:blue", "marker": "o", "label": "train camera"}

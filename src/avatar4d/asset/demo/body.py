@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avatar4d.asset import demo_palette as palette
-from avatar4d.asset.demo_head import build_hair
-from avatar4d.asset.demo_shapes import ShapeMesh, capsule, ellipsoid, lathe, place, smooth_profile
-from avatar4d.asset.demo_skeleton import (
+from avatar4d.asset.demo import palette as palette
+from avatar4d.asset.demo.head import build_hair
+from avatar4d.asset.demo.shapes import ShapeMesh, capsule, ellipsoid, lathe, place, smooth_profile
+from avatar4d.asset.demo.skeleton import (
     ANKLE_HEIGHT,
     KNEE_HEIGHT,
     arm_direction,
     joint_position,
     skin_weights,
 )
-from avatar4d.asset.demo_textures import SLEEVE_V_RANGE
+from avatar4d.asset.demo.textures import SLEEVE_V_RANGE
 from avatar4d.asset.glb_builder import Primitive
 
 SOLE_HEIGHT = 0.016

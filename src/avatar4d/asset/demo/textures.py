@@ -10,8 +10,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from avatar4d.asset import demo_palette as palette
-from avatar4d.asset.demo_head import (
+from avatar4d.asset.demo import palette as palette
+from avatar4d.asset.demo.head import (
     EYE_LATITUDE,
     EYE_LONGITUDE,
     EYE_RADII,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avatar4d.asset.demo_head import EYELID_CLOSED_SCALE, EYELID_OPEN_SCALE
-from avatar4d.asset.demo_motion import (
+from avatar4d.asset.demo.head import EYELID_CLOSED_SCALE, EYELID_OPEN_SCALE
+from avatar4d.asset.demo.motion import (
     close_loop,
     cubic_spline_values,
     key_times,
@@ -20,7 +20,7 @@ from avatar4d.asset.demo_motion import (
     rotations,
     smoothstep,
 )
-from avatar4d.asset.demo_skeleton import joint_position
+from avatar4d.asset.demo.skeleton import joint_position
 
 HEAD_MESH_NODE = "head_mesh"  # the node whose mesh carries the "mouth_open" morph target
 KEYS_PER_SECOND = 30

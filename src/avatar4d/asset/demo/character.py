@@ -10,24 +10,24 @@ from pathlib import Path
 
 import numpy as np
 
-from avatar4d.asset import demo_palette as palette
-from avatar4d.asset.demo_body import coloured_parts, shirt_parts, to_primitive
-from avatar4d.asset.demo_clips import HEAD_MESH_NODE, Clip, demo_clips
-from avatar4d.asset.demo_head import (
+from avatar4d.asset.demo import palette as palette
+from avatar4d.asset.demo.body import coloured_parts, shirt_parts, to_primitive
+from avatar4d.asset.demo.clips import HEAD_MESH_NODE, Clip, demo_clips
+from avatar4d.asset.demo.head import (
     EYELID_OPEN_SCALE,
     MORPH_NAME,
     build_eyelid,
     build_head,
     eyelid_placements,
 )
-from avatar4d.asset.demo_skeleton import (
+from avatar4d.asset.demo.skeleton import (
     JOINTS,
     inverse_bind_matrices,
     joint_position,
     local_translation,
     skin_weights,
 )
-from avatar4d.asset.demo_textures import face_texture, png_bytes, shirt_texture
+from avatar4d.asset.demo.textures import face_texture, png_bytes, shirt_texture
 from avatar4d.asset.glb_builder import (
     CLAMP_TO_EDGE,
     REPEAT,
