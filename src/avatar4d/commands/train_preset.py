@@ -48,8 +48,8 @@ def chosen_preset(args: Sequence[str]) -> tuple[str, str]:
         return given, f"The defaults shown are the {given} preset's (--preset {given})."
     try:
         name = auto_preset(given_value("--device", args) or "auto")
-    except InputError:  # a device that cannot be used: reported when the command runs
-        name = "cpu"
+    except (InputError, ImportError):  # a device that cannot be used, or no torch (the
+        name = "cpu"  # [train] extra): reported in one line when the command runs
     others = " or ".join(f"--preset {other}" for other in PRESETS if other != name)
     return name, (
         f"The defaults shown are the {name} preset's: --preset auto picks it on this machine "
