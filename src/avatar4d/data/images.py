@@ -21,10 +21,12 @@ MAX_IMAGE_SIDE = 32768
 def _open(path: Path):
     from PIL import Image, UnidentifiedImageError
 
+    # Pillow's own warning is off: the size is checked against our limits instead. Set for
+    # the process, not in a catch_warnings block: frames are decoded on several threads, and
+    # catch_warnings restores the filters of whichever thread entered it last.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
-        with warnings.catch_warnings():  # the size is checked against our own limits instead
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
+        return Image.open(path)
     except FileNotFoundError:
         raise InputError(path, "image file not found") from None
     except UnidentifiedImageError:
