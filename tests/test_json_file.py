@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_output import one_error_line
 from dataset_builders import frame, write_dataset
 from gltf_handmade import one_triangle
 
@@ -91,12 +92,6 @@ def test_bad_json_is_one_input_error(tmp_path, content, problem):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_json_file(tmp_path / "absent.json")
-
-
-def one_error_line(capsys) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
 
 
 def glb_with_json_text(text: str) -> bytes:

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from cli_output import one_error_line
 from dataset_builders import write_grid
 from test_train_end_to_end import TINY
 from test_train_synthetic import write_moving_blobs_dataset
@@ -84,12 +85,6 @@ def run_dir(tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "run"
     train(data, run, dataclasses.replace(TINY, steps=2, val_every=0), quiet=True)
     return run
-
-
-def one_error_line(capsys) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 import av
 import numpy as np
 import pytest
+from cli_output import one_error_line
 from PIL import Image
 from test_train_end_to_end import TINY
 from test_train_synthetic import TIMES, write_moving_blobs_dataset
@@ -23,12 +24,6 @@ def run_dir(tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "run"
     train(data, run, TINY, quiet=True)
     return run
-
-
-def one_error_line(capsys) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
 
 
 def test_eval_writes_metrics_with_confidence_intervals(run_dir, tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from cli_output import one_error_line
 from safetensors.torch import load_file, save_file
 from test_train_end_to_end import TINY
 from test_train_synthetic import write_moving_blobs_dataset
@@ -67,12 +68,6 @@ def run(trained_runs, tmp_path) -> Path:
     copy = tmp_path / "run"
     shutil.copytree(trained_runs[0], copy)
     return copy
-
-
-def one_error_line(capsys) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
 
 
 def loading_commands(run: Path, out: Path) -> list[list[str]]:
