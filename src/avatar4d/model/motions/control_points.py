@@ -26,3 +26,12 @@ def automatic_control_points(
         cap = TRACKED_PER_GAUSSIAN_CAP if per_gaussian else TRACKED_CAP
         return max(4, min(cap, num_train_times))
     return max(4, min(UNTRACKED_CAP, round(num_train_times / 2)))
+
+
+def control_points_disagreement(resolved: int, asked: int) -> str | None:
+    """Why ``resolved`` control points cannot have come from ``asked`` (0: automatic)."""
+    if asked and resolved != asked:
+        return (
+            f"model.motion.control_points is {resolved} but train.motion.control_points is {asked}"
+        )
+    return None

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from avatar4d.errors import InputError
-from avatar4d.model.motions.control_points import automatic_control_points
+from avatar4d.model.motions.control_points import (
+    automatic_control_points,
+    control_points_disagreement,
+)
 from avatar4d.model.motions.motion_model import Timing, TrainTimes
 from avatar4d.model.motions.structure_checks import (
     MAX_CONTROL_POINTS,
@@ -136,12 +139,7 @@ class NodeMotion:
                 f"model.motion.residual_control_points is {structure.residual_control_points} "
                 f"but train.motion.residual_points is {settings.residual_points}"
             )
-        if settings.control_points and structure.control_points != settings.control_points:
-            return (
-                f"model.motion.control_points is {structure.control_points} but "
-                f"train.motion.control_points is {settings.control_points}"
-            )
-        return None
+        return control_points_disagreement(structure.control_points, settings.control_points)
 
     def after_init(self, structure: NodeStructure, tensors: dict[str, Any]) -> NodeStructure:
         """Fewer initial points than nodes: as many nodes as points, and neighbours."""

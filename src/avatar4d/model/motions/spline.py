@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from avatar4d.model.motions.control_points import automatic_control_points
+from avatar4d.model.motions.control_points import (
+    automatic_control_points,
+    control_points_disagreement,
+)
 from avatar4d.model.motions.motion_model import Timing, TrainTimes
 from avatar4d.model.motions.structure_checks import MAX_CONTROL_POINTS, known_fields, whole
 from avatar4d.settings_checks import check_finite, check_not_negative, check_spline_points
@@ -78,12 +81,7 @@ class SplineMotion:
         return {}
 
     def disagreement(self, structure: SplineStructure, settings: SplineSettings) -> str | None:
-        if settings.control_points and structure.control_points != settings.control_points:
-            return (
-                f"model.motion.control_points is {structure.control_points} but "
-                f"train.motion.control_points is {settings.control_points}"
-            )
-        return None
+        return control_points_disagreement(structure.control_points, settings.control_points)
 
     def after_init(self, structure: SplineStructure, tensors: dict[str, Any]) -> SplineStructure:
         return structure
