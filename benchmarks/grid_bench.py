@@ -36,27 +36,11 @@ from avatar4d.output.half_precision import load_half_precision, save_half_precis
 from avatar4d.output.render_frames import render_path
 from avatar4d.output.time_mapping import time_mapping
 from avatar4d.output.video import Mp4Writer
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.config_file import config_to_dict
+from avatar4d.run.presets import preset_config
+from avatar4d.run.setting_assignments import with_assignments
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train.trainer import train
-
-
-def _with_overrides(config: TrainConfig, assignments: list[str]) -> TrainConfig:
-    """``name=value`` settings parsed with the type of the field they replace."""
-    changes = {}
-    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    for assignment in assignments:
-        name, _, text = assignment.partition("=")
-        if name not in fields:
-            raise SystemExit(f"--set {assignment}: no TrainConfig setting {name!r}")
-        current = getattr(config, name)
-        if isinstance(current, bool):
-            changes[name] = text.lower() in ("1", "true", "yes")
-        elif isinstance(current, (int, float)):
-            changes[name] = type(current)(float(text))
-        else:
-            changes[name] = text
-    return dataclasses.replace(config, **changes)
 
 
 def _save(result: dict, path: Path) -> None:
@@ -140,7 +124,11 @@ def main() -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a TrainConfig setting of the GPU preset, e.g. --set grow_grad2d=1e-4",
+        help="override a training setting of the preset, e.g. --set grow_grad2d=1e-4 or "
+        "--set motion.nodes=512",
+    )
+    parser.add_argument(
+        "--motion", default=None, help="motion model (default: the preset's), e.g. spline"
     )
     parser.add_argument("--run-name", default="run", help="run folder name inside --work")
     parser.add_argument("--video-frames", type=int, default=500)
@@ -178,11 +166,15 @@ def main() -> int:
 
     if "train" in stages:
         result["cuda_compile_seconds"] = _cuda_compile_seconds()
-        config = TrainConfig.for_gpu() if torch.cuda.is_available() else TrainConfig()
+        preset = "gpu" if torch.cuda.is_available() else "cpu"
+        config = preset_config(preset, args.motion)
         if args.steps is not None:
             config.steps = args.steps
-        config = _with_overrides(config, args.set)
-        result["config"] = dataclasses.asdict(config)
+        try:
+            config = with_assignments(config, args.set)
+        except ValueError as error:
+            raise SystemExit(f"--set {error}") from None
+        result["config"] = config_to_dict(config)
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
         trained = train(grid_dir, run_dir, config, force=True, quiet=True)
@@ -218,7 +210,9 @@ def main() -> int:
         result["eval"] = metrics_json_dict(evaluation.result)
         result["eval_seconds"] = time.perf_counter() - started
         # The same model stored in half precision: its size on disk and its own metrics.
-        half_path = save_half_precision(model.params, run_dir / "model_fp16.safetensors", True)
+        half_path = save_half_precision(
+            model.params, run_dir / "model_fp16.safetensors", model.spec.full_precision_keys, True
+        )
         half_model = dataclasses.replace(
             model, params=load_half_precision(half_path, device=model.device)
         )

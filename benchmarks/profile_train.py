@@ -2,7 +2,7 @@
 
 Run on the GPU machine after a grid exists (e.g. from ``grid_bench.py --stages grid``)::
 
-    python3 benchmarks/profile_train.py /tmp/w/grid --out /tmp/prof --set motion_nodes=2048
+    python3 benchmarks/profile_train.py /tmp/w/grid --out /tmp/prof --set motion.nodes=2048
 
 Trains ``--warmup`` steps of the GPU preset (so densification has grown the model), then
 times ``--steps`` more without the profiler (mean wall-clock per step, synchronised at the
@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import torch
-from grid_bench import _with_overrides
 from torch.profiler import ProfilerActivity, profile
 
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.presets import preset_config
+from avatar4d.run.setting_assignments import with_assignments
 from avatar4d.train.session import TrainingSession, start_session
 from avatar4d.train.trainer import training_step
 
@@ -43,7 +43,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, warmup: int) -> None:
 
 def warmed_session(args: argparse.Namespace) -> TrainingSession:
     """A new run of the GPU preset (with ``--set``) trained ``--warmup`` steps."""
-    config = _with_overrides(TrainConfig.for_gpu(), args.set)
+    config = with_assignments(preset_config("gpu"), args.set)
     # Densification runs as in a real run; the schedule is the preset's.
     session = start_session(args.grid, args.out, config, resume=False, force=True, quiet=True)
     for step in range(args.warmup):

@@ -17,12 +17,11 @@ A variant's saving over the preset is what that part costs (forward and backward
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from profile_train import add_run_arguments, timed_steps, warmed_session, write_result
 
 from avatar4d.raster.gsplat_backend import SETTINGS
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.config import TrainConfig, with_settings
 from avatar4d.train.session import TrainingSession
 
 VARIANTS: dict[str, dict[str, object]] = {
@@ -43,9 +42,9 @@ def with_variant(session: TrainingSession, base: TrainConfig, changes: dict, tra
     raster = {key: value for key, value in changes.items() if key in RASTER_KEYS}
     SETTINGS.update({"packed": False} | raster)
     config_changes = {key: value for key, value in changes.items() if key not in RASTER_KEYS}
-    session.config = dataclasses.replace(base, **config_changes)
+    session.config = with_settings(base, **config_changes)
     # Without the track loss the session carries no tracks (as a run with --track-weight 0).
-    session.tracks = None if session.config.track_weight <= 0 else tracks
+    session.tracks = None if session.config.losses.track_weight <= 0 else tracks
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ from gltf_handmade import HandmadeGltf
 
 from avatar4d.asset.demo.character import write_demo_character
 from avatar4d.cli import main
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.config import TrainConfig, with_settings
 from avatar4d.train.trainer import train
 
 CLIP = "wave"
@@ -123,7 +123,8 @@ def build_clean_inputs(folder: Path) -> CleanInputs:
     if main(["grid", str(glb), "--out", str(dataset), *CLEAN_GRID]) != 0:
         raise RuntimeError("the clean tiny grid could not be written")
     run = folder / "run"
-    config = TrainConfig(
+    config = with_settings(
+        TrainConfig(),
         steps=RUN_STEPS,
         device="cpu",
         init_points=100,

@@ -4,7 +4,6 @@ checkpoint it scored."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import shutil
@@ -17,9 +16,10 @@ from test_train_synthetic import write_moving_blobs_dataset
 
 from avatar4d.cli import main
 from avatar4d.io.manifest import MANIFEST_NAME, read_manifest
+from avatar4d.run.config import with_settings
 from avatar4d.train.trainer import train
 
-QUICK = dataclasses.replace(TINY, steps=4, checkpoint_every=2, val_every=2, log_every=2)
+QUICK = with_settings(TINY, steps=4, checkpoint_every=2, val_every=2, log_every=2)
 QUICK_OPTIONS = ["--steps", "4", "--checkpoint-every", "2", "--val-every", "2", "--val-images", "2"]
 QUICK_OPTIONS += ["--batch-cameras", "4", "--init-points", "250", "--init-hull-resolution", "24"]
 QUICK_OPTIONS += ["--device", "cpu", "--quiet"]

@@ -53,7 +53,8 @@ PAST_FINDINGS = [
         2,
         574,
         "config-yml-control-points-unlike-checkpoint",
-        "config.yml: edit-yaml (.model.control_points: 4 -> 4000012)",
+        # 4 -> 4000012 before the motion settings were nested (the same case, a new path)
+        "config.yml: edit-yaml (.model.motion.control_points: 4 -> ",
     ),
     (
         2,

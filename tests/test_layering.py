@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "avatar4d"
 # no model code. run/ (run folders, checkpoints, the trained model) sits below train/ so that
 # evaluate/ and output/ load a run without the training code.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("avatar4d", "errors", "dataset_format"),
+    ("avatar4d", "errors", "dataset_format", "settings_checks"),
     ("io",),
     ("asset",),
     ("capture",),

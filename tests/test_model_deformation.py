@@ -7,8 +7,9 @@ import math
 import pytest
 import torch
 
-from avatar4d.model.deformation import SplineDeformation, default_control_points
+from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import f_dc_to_rgb, make_params, rgb_to_f_dc
+from avatar4d.model.motions.control_points import automatic_control_points
 from avatar4d.raster.covariance import quaternion_to_rotation
 
 
@@ -126,18 +127,18 @@ def test_smoothness_prior_is_zero_for_constant_or_straight_motion():
     )
 
 
-def test_color_conversion_round_trip_and_default_control_points():
+def test_color_conversion_round_trip_and_automatic_control_points():
     rgb = torch.tensor([[0.0, 0.5, 1.0]])
     torch.testing.assert_close(f_dc_to_rgb(rgb_to_f_dc(rgb)), rgb)
-    assert default_control_points(12) == 6
-    assert default_control_points(60) == 30
-    assert default_control_points(200) == 32
-    assert default_control_points(3) == 4
-    assert default_control_points(60, tracked=True) == 60
-    assert default_control_points(500, tracked=True) == 120
-    assert default_control_points(500, tracked=True, per_gaussian=True) == 60
-    assert default_control_points(40, tracked=True, per_gaussian=True) == 40
-    assert default_control_points(2, tracked=True) == 4
+    assert automatic_control_points(12) == 6
+    assert automatic_control_points(60) == 30
+    assert automatic_control_points(200) == 32
+    assert automatic_control_points(3) == 4
+    assert automatic_control_points(60, tracked=True) == 60
+    assert automatic_control_points(500, tracked=True) == 120
+    assert automatic_control_points(500, tracked=True, per_gaussian=True) == 60
+    assert automatic_control_points(40, tracked=True, per_gaussian=True) == 40
+    assert automatic_control_points(2, tracked=True) == 4
 
 
 @pytest.mark.parametrize("periodic", [True, False])

@@ -9,6 +9,7 @@ import torch
 
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.gaussians import f_dc_to_rgb, is_per_gaussian, make_params, rgb_to_f_dc
+from avatar4d.model.motions.spline import SplineStructure
 from avatar4d.model.quaternions import normalize_quat, quat_to_rotation, rotate_vectors
 from avatar4d.model.shading import (
     LIGHT_KEY,
@@ -126,15 +127,15 @@ def test_normals_and_light_learn_shading_that_a_fixed_colour_cannot_fit():
 
 
 def test_the_spec_builds_the_shading_it_names():
-    spec = ModelSpec("spline", 4, True, [0.0, 0.0, 0.0], 1.0, 0.0)
+    spec = ModelSpec(SplineStructure(4), True, [0.0, 0.0, 0.0], 1.0, 0.0)
     assert spec.shading == "static"  # what runs from before the shading were
     assert isinstance(build_deformation(spec), SplineDeformation)
     lambert = build_deformation(
-        ModelSpec("spline", 4, True, [0.0] * 3, 1.0, 0.0, shading="lambert")
+        ModelSpec(SplineStructure(4), True, [0.0] * 3, 1.0, 0.0, shading="lambert")
     )
     assert isinstance(lambert, ShadedDeformation)
     with pytest.raises(ValueError, match="unknown shading 'phong'"):
-        build_deformation(ModelSpec("spline", 4, True, [0.0] * 3, 1.0, 0.0, shading="phong"))
+        build_deformation(ModelSpec(SplineStructure(4), True, [0.0] * 3, 1.0, 0.0, shading="phong"))
 
 
 def test_turning_vectors_by_quaternions_matches_the_rotation_matrices():

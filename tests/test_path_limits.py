@@ -17,7 +17,8 @@ from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.output.camera_paths import dataset_path, load_nerfstudio_camera_path, orbit_path
 from avatar4d.output.path_limits import MAX_PATH_CAMERAS, MAX_PATH_PIXELS, MAX_RENDER_SIDE
-from avatar4d.run.config import MAX_INIT_HULL_RESOLUTION
+from avatar4d.run.config import with_settings
+from avatar4d.run.config_sections import MAX_INIT_HULL_RESOLUTION
 from avatar4d.train.trainer import train
 
 CAMERA = {"camera_to_world": np.eye(4).reshape(-1).tolist(), "fov": 40.0}
@@ -83,7 +84,7 @@ def test_dataset_paths_count_every_frame():
 def run_dir(tmp_path_factory):
     data = write_moving_blobs_dataset(tmp_path_factory.mktemp("blobs") / "data")
     run = tmp_path_factory.mktemp("runs") / "run"
-    train(data, run, dataclasses.replace(TINY, steps=2, val_every=0), quiet=True)
+    train(data, run, with_settings(TINY, steps=2, val_every=0), quiet=True)
     return run
 
 

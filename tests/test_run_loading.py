@@ -6,7 +6,6 @@ line naming the file and the setting, tensor or dataset; nothing bad is loaded s
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -23,7 +22,9 @@ from test_train_synthetic import write_moving_blobs_dataset
 
 from avatar4d.cli import main
 from avatar4d.errors import InputError
+from avatar4d.model.motions.nodes import NodeStructure
 from avatar4d.model.spec import ModelSpec
+from avatar4d.run.config import with_settings
 from avatar4d.run.run_folder import remove_stale_temporaries
 from avatar4d.run.run_validation import (
     check_resume_state,
@@ -33,7 +34,7 @@ from avatar4d.run.run_validation import (
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train.trainer import train
 
-SMALL = dataclasses.replace(
+SMALL = with_settings(
     TINY, steps=4, init_points=60, val_every=0, checkpoint_every=2, keep_checkpoints=3
 )
 
@@ -92,7 +93,11 @@ def loading_commands(run: Path, out: Path) -> list[list[str]]:
 def edit_config(run: Path, section: str | None, key: str, value: object) -> None:
     path = run / "config.yml"
     document = yaml.safe_load(path.read_text())
-    (document if section is None else document[section])[key] = value
+    holder = document if section is None else document[section]
+    *parents, name = key.split(".")  # "optimiser.lr_means": a nested setting
+    for parent in parents:
+        holder = holder[parent]
+    holder[name] = value
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
@@ -126,16 +131,27 @@ WHOLE = "must be a whole number in"
 @pytest.mark.parametrize(
     ("section", "key", "value", "problem"),
     [
-        ("model", "control_points", "abc", f"model.control_points {WHOLE} 4..10000, got 'abc'"),
-        ("model", "control_points", -3, f"model.control_points {WHOLE} 4..10000, got -3"),
         (
             "model",
-            "control_points",
+            "motion.control_points",
+            "abc",
+            f"model.motion.control_points {WHOLE} 4..10000, got 'abc'",
+        ),
+        ("model", "motion.control_points", -3, f"model.motion.control_points {WHOLE} 4..10000"),
+        (
+            "model",
+            "motion.control_points",
             7,
             "give motion_means the shape (60, 7, 3), but step_000004.safetensors holds (60, 4, 3)",
         ),
-        ("model", "deformation", "nodes", f"model.nodes {WHOLE} 1..10000000, got 0"),
-        ("model", "deformation", "bones", "model.deformation must be spline or nodes, got 'bones'"),
+        (
+            "model",
+            "motion.name",
+            "nodes",
+            "model.motion settings missing: nodes, neighbours, residual_control_points",
+        ),
+        ("model", "motion.name", "bones", "model.motion.name must be spline or nodes, got 'bones'"),
+        ("model", "motion.bogus", 1, "unknown model.motion settings: bogus"),
         ("model", "shading", "lambert", "model.shading is lambert but train.shading is static"),
         (
             "model",
@@ -150,9 +166,21 @@ WHOLE = "must be a whole number in"
         ("train", "bogus", 1, "unknown settings: bogus"),
         ("train", "steps", "many", "steps must be int, got 'many'"),
         ("train", "steps", -3, "train.steps: must be positive, got -3"),
-        ("train", "lr_means", math.inf, "train.lr_means: must be a finite number, got inf"),
+        (
+            "train",
+            "optimiser.lr_means",
+            math.inf,
+            "train.optimiser.lr_means: must be a finite number, got inf",
+        ),
+        (
+            "train",
+            "motion.lr_quats",
+            -1.0,
+            "train.motion.lr_quats: learning rates must be positive",
+        ),
+        ("train", "losses.bogus", 1, "unknown settings: losses.bogus"),
         ("train", "loop", "maybe", "train.loop: must be auto, yes or no, got 'maybe'"),
-        ("train", "motion_nodes", 16, "model.deformation is spline but train.motion_nodes is 16"),
+        ("train", "motion.name", "nodes", "model.motion.name is spline but train.motion.name is"),
         (None, "extra", 1, "unknown entries: extra"),
         (None, "dataset_fingerprint", "abc", "dataset_fingerprint must be 64 hexadecimal digits"),
     ],
@@ -174,7 +202,7 @@ def test_lambert_shading_without_normals_in_the_checkpoint_is_refused(run, capsy
     edit_config(run, "train", "shading", "lambert")
     assert main(["export", str(run), "--out", str(run / "ply")]) == 2
     assert one_error_line(capsys).endswith(
-        "config.yml: model settings (deformation spline, shading lambert) do not match the "
+        "config.yml: model settings (motion spline, shading lambert) do not match the "
         "parameters of step_000004.safetensors: missing light_irradiance, normals"
     )
 
@@ -378,7 +406,7 @@ def test_adam_moments_of_another_shape_are_refused_on_resume(run, datasets, caps
 
 
 def nodes_spec(nodes: int = 3) -> ModelSpec:
-    return ModelSpec("nodes", 4, True, [0.0, 0.0, 0.0], 1.0, 0.0, nodes, 2, 0, "static")
+    return ModelSpec(NodeStructure(nodes, 2, 4, 0), True, [0.0, 0.0, 0.0], 1.0, 0.0, "static")
 
 
 def nodes_params(count: int, spec: ModelSpec) -> dict[str, torch.Tensor]:

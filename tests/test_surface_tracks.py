@@ -27,8 +27,10 @@ from avatar4d.data import tracks as tracks_module
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.tracks import read_tracks
 from avatar4d.errors import InputError
+from avatar4d.model.motions.nodes import NodeSettings
 from avatar4d.model.quaternions import quat_to_rotation
 from avatar4d.model.shading import LIGHT_KEY
+from avatar4d.run.config import with_settings
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train.track_loss import MAX_BIND_DISTANCE, TrackSupervision
 from avatar4d.train.trainer import train
@@ -333,13 +335,13 @@ def test_the_normal_and_flat_losses_need_tracks_with_normals(tmp_path):
     root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
     old = read_tracks(load_dataset(root))
     rewrite_tracks(root, {"times": old.times, "positions": old.positions})  # before normals
-    config = dataclasses.replace(TINY_TRAINING, track_normal_weight=0.1)
+    config = with_settings(TINY_TRAINING, track_normal_weight=0.1)
     with pytest.raises(InputError, match="has no surface normals .*--track-normal-weight 0$"):
         train(root, tmp_path / "run", config, quiet=True)
-    flat_only = dataclasses.replace(config, track_normal_weight=0.0, track_flat_weight=1.0)
+    flat_only = with_settings(config, track_normal_weight=0.0, track_flat_weight=1.0)
     with pytest.raises(InputError, match="or train with --track-flat-weight 0$"):
         train(root, tmp_path / "run", flat_only, quiet=True)
-    config = dataclasses.replace(config, track_flat_weight=1.0)
+    config = with_settings(config, track_flat_weight=1.0)
     message = "--track-normal-weight 0 and --track-flat-weight 0$"
     with pytest.raises(InputError, match=message):
         train(root, tmp_path / "run", config, quiet=True)
@@ -399,12 +401,12 @@ def test_the_flat_loss_uses_each_gaussians_own_shortest_axis():
 
 
 def test_the_flat_loss_flattens_the_trained_gaussians(tracked_root, tmp_path):
-    config = dataclasses.replace(TINY_TRAINING, steps=12, val_every=0, motion_nodes=12)
+    config = with_settings(TINY_TRAINING, steps=12, val_every=0, motion=NodeSettings(nodes=12))
     tracks = read_tracks(load_dataset(tracked_root))
     flat = {}
     for weight in (1.0, 0.0):
         run = tmp_path / f"weight_{weight}"
-        train(tracked_root, run, dataclasses.replace(config, track_flat_weight=weight), quiet=True)
+        train(tracked_root, run, with_settings(config, track_flat_weight=weight), quiet=True)
         model = load_trained_model(run, device="cpu")
         params = model.params
         tracked = TrackSupervision.for_train_times(
@@ -417,13 +419,11 @@ def test_the_flat_loss_flattens_the_trained_gaussians(tracked_root, tmp_path):
 
 def test_the_normal_loss_changes_how_the_nodes_turn(tracked_root, tmp_path):
     # (Its resume is one case of test_resume_continues_bit_identically.)
-    config = dataclasses.replace(TINY_TRAINING, steps=6, val_every=0, motion_nodes=12)
+    config = with_settings(TINY_TRAINING, steps=6, val_every=0, motion=NodeSettings(nodes=12))
     runs = {}
     for weight in (1.0, 0.0):
         run = tmp_path / f"weight_{weight}"
-        train(
-            tracked_root, run, dataclasses.replace(config, track_normal_weight=weight), quiet=True
-        )
+        train(tracked_root, run, with_settings(config, track_normal_weight=weight), quiet=True)
         runs[weight] = load_trained_model(run, device="cpu").params["node_motion_quats"]
     assert not torch.equal(runs[1.0], runs[0.0])
 
@@ -491,10 +491,14 @@ def motion_error(run: Path) -> float:
 
 def test_training_with_tracks_learns_the_true_motion_better(tracked_root, tmp_path):
     # Six control points: four cannot follow the blobs' twice-a-loop vertical bob.
-    config = dataclasses.replace(
-        TINY_TRAINING, val_every=0, checkpoint_every=0, motion_control_points=6, track_weight=0.0
+    config = with_settings(
+        TINY_TRAINING,
+        val_every=0,
+        checkpoint_every=0,
+        motion=dataclasses.replace(TINY_TRAINING.motion, control_points=6),
+        track_weight=0.0,
     )
-    tracked = dataclasses.replace(config, track_weight=10.0)
+    tracked = with_settings(config, track_weight=10.0)
     train(tracked_root, tmp_path / "images_only", config, quiet=True)
     train(tracked_root, tmp_path / "tracked", tracked, quiet=True)
     without = motion_error(tmp_path / "images_only")
@@ -508,7 +512,7 @@ def test_tracks_missing_a_train_time_stop_training_before_the_run_folder(tmp_pat
     root = write_moving_blobs_dataset(tmp_path / "data", with_tracks=True)
     tensors = {"times": np.array([0.0, 0.5]), "positions": np.zeros((2, 5, 3), np.float32)}
     rewrite_tracks(root, tensors)
-    config = dataclasses.replace(TINY_TRAINING, track_weight=0.1)
+    config = with_settings(TINY_TRAINING, track_weight=0.1)
     with pytest.raises(
         InputError, match=r"no positions for train time 0.166667, 0.333333, 0.666667, 0.833333 "
     ):
@@ -517,7 +521,7 @@ def test_tracks_missing_a_train_time_stop_training_before_the_run_folder(tmp_pat
     with pytest.raises(InputError, match="--track-weight 0"):
         CheckCommand(dir=root, figure=tmp_path / "coverage.png").run()
     result = train(
-        root, tmp_path / "run", dataclasses.replace(config, track_weight=0.0, steps=2), quiet=True
+        root, tmp_path / "run", with_settings(config, track_weight=0.0, steps=2), quiet=True
     )
     assert result.tracks is None
 
@@ -525,7 +529,7 @@ def test_tracks_missing_a_train_time_stop_training_before_the_run_folder(tmp_pat
 def test_the_train_summary_says_how_the_tracks_were_used(tracked_root, tmp_path):
     from avatar4d.commands.train import summary
 
-    config = dataclasses.replace(TINY_TRAINING, steps=4, val_every=0, track_weight=0.1)
+    config = with_settings(TINY_TRAINING, steps=4, val_every=0, track_weight=0.1)
     result = train(tracked_root, tmp_path / "run", config, quiet=True)
     assert result.tracks is not None
     assert result.tracks.startswith("12,000 points, weight 0.1; ")
@@ -534,17 +538,17 @@ def test_the_train_summary_says_how_the_tracks_were_used(tracked_root, tmp_path)
 
 
 def test_tracked_motion_gets_one_control_point_per_train_time(tracked_root, tmp_path):
-    config = dataclasses.replace(TINY_TRAINING, steps=1, val_every=0)
+    config = with_settings(TINY_TRAINING, steps=1, val_every=0)
     for weight, expected in ((0.1, 6), (0.0, 4)):  # 6 train times; half of them is under 4
         run = tmp_path / f"run_{weight}"
-        train(tracked_root, run, dataclasses.replace(config, track_weight=weight), quiet=True)
-        assert load_trained_model(run, device="cpu").spec.control_points == expected
+        train(tracked_root, run, with_settings(config, track_weight=weight), quiet=True)
+        assert load_trained_model(run, device="cpu").spec.motion.control_points == expected
 
 
 def test_shaded_runs_start_from_the_tracks_normals(tracked_root, tmp_path):
     from test_train_synthetic import BLOB_COLORS, blob_centre
 
-    config = dataclasses.replace(TINY_TRAINING, steps=1, val_every=0, shading="lambert")
+    config = with_settings(TINY_TRAINING, steps=1, val_every=0, shading="lambert")
     result = train(tracked_root, tmp_path / "run", config, quiet=True, stop_after=0)
     assert "; normals taken from them for " in result.tracks
     model = load_trained_model(tmp_path / "run", device="cpu")
@@ -562,19 +566,23 @@ def test_shaded_runs_start_from_the_tracks_normals(tracked_root, tmp_path):
 
 def test_a_resumed_run_keeps_its_own_control_points(tracked_root, tmp_path):
     run = tmp_path / "run"
-    config = dataclasses.replace(
-        TINY_TRAINING, steps=2, val_every=0, checkpoint_every=1, motion_control_points=5
+    config = with_settings(
+        TINY_TRAINING,
+        steps=2,
+        val_every=0,
+        checkpoint_every=1,
+        motion=dataclasses.replace(TINY_TRAINING.motion, control_points=5),
     )
     train(tracked_root, run, config, quiet=True, stop_after=1)
     train(
         tracked_root,
         run,
-        dataclasses.replace(config, motion_control_points=0),
+        with_settings(config, motion=TINY_TRAINING.motion),
         resume=True,
         quiet=True,
     )
     model = load_trained_model(run, device="cpu")
-    assert (model.step, model.spec.control_points) == (2, 5)
+    assert (model.step, model.spec.motion.control_points) == (2, 5)
 
 
 def test_more_track_values_than_a_file_may_hold_are_refused_before_rendering():
@@ -623,11 +631,11 @@ def test_check_says_whether_the_tracks_have_normals(tmp_path, capsys):
 
 
 def test_a_shaded_run_loads_with_colours_that_change_as_its_gaussians_turn(tracked_root, tmp_path):
-    config = dataclasses.replace(TINY_TRAINING, steps=6, val_every=0, motion_nodes=12)
+    config = with_settings(TINY_TRAINING, steps=6, val_every=0, motion=NodeSettings(nodes=12))
     colours = {}
     for shading in ("static", "lambert"):
         run = tmp_path / shading
-        train(tracked_root, run, dataclasses.replace(config, shading=shading), quiet=True)
+        train(tracked_root, run, with_settings(config, shading=shading), quiet=True)
         model = load_trained_model(run, device="cpu")
         if shading == "lambert":
             with torch.no_grad():  # light from one side: a part that turns changes colour

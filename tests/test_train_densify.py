@@ -10,7 +10,7 @@ from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import make_params
 from avatar4d.model.render import render_gaussians
 from avatar4d.raster.cameras import cameras_from_opengl_c2w
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.config import TrainConfig, with_settings
 from avatar4d.train.densify import is_packed, make_strategy
 from avatar4d.train.optimizers import base_learning_rates, make_optimizers
 
@@ -73,7 +73,7 @@ def densifying_config(**overrides) -> TrainConfig:
         grow_grad2d=1e-7,  # every visible Gaussian grows
         grow_scale3d=0.1,  # half of them clone, half split
     )
-    return TrainConfig(**{**settings, **overrides})
+    return with_settings(TrainConfig(), **{**settings, **overrides})
 
 
 def test_growth_keeps_every_parameter_and_optimizer_state_consistent():

@@ -12,7 +12,7 @@ from test_grid_writer import TINY, SlidingQuadAsset, write_tiny
 
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.model.render import render_gaussians
-from avatar4d.run.config import TrainConfig
+from avatar4d.run.config import TrainConfig, with_settings
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train.frames import stack_frames
 from avatar4d.train.trainer import train
@@ -24,7 +24,8 @@ RIG = dataclasses.replace(
     width=32,
     height=32,
 )
-CONFIG = TrainConfig(
+CONFIG = with_settings(
+    TrainConfig(),
     steps=60,
     batch_cameras=6,
     device="cpu",
@@ -65,7 +66,7 @@ def mean_depth_error(run: Path, grid: Path) -> float:
 
 def test_the_depth_loss_brings_the_rendered_depth_to_the_surface(grid, tmp_path):
     train(grid, tmp_path / "without", CONFIG, quiet=True)
-    with_depth = dataclasses.replace(CONFIG, depth_weight=1.0)
+    with_depth = with_settings(CONFIG, depth_weight=1.0)
     train(grid, tmp_path / "with", with_depth, quiet=True)
     without_error = mean_depth_error(tmp_path / "without", grid)
     with_error = mean_depth_error(tmp_path / "with", grid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -16,20 +15,24 @@ from avatar4d import cli
 from avatar4d.commands.train import TrainCommand
 from avatar4d.data.dnerf import load_dataset, load_image_rgba
 from avatar4d.errors import InputError
+from avatar4d.model.motions.nodes import NodeSettings, NodeStructure
+from avatar4d.model.motions.spline import SplineSettings
 from avatar4d.run.checkpoint import load_checkpoint
-from avatar4d.run.config import TrainConfig, preset_config
+from avatar4d.run.config import TrainConfig, with_settings
+from avatar4d.run.presets import preset_config
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train import losses, progress, trainer
 from avatar4d.train.frames import check_fits, frame_bytes, stack_frames
 from avatar4d.train.trainer import TrainingDiverged, train
 
-TINY = TrainConfig(
+TINY = with_settings(
+    TrainConfig(),
     steps=100,
     batch_cameras=4,
     device="cpu",
     init_points=250,
     init_hull_resolution=24,
-    lr_motion_means=0.03,  # 100 steps: the motion has to be learned fast
+    motion=SplineSettings(lr_means=0.03),  # 100 steps: the motion has to be learned fast
     refine_every=20,
     refine_start_fraction=0.2,
     refine_stop_fraction=0.7,
@@ -147,7 +150,7 @@ def test_resume_continues_bit_identically(
     dataset_root = request.getfixturevalue(
         "tracked_dataset_root" if track_weight else "dataset_root"
     )
-    config = dataclasses.replace(
+    config = with_settings(
         TINY,
         steps=16,
         init_points=120,
@@ -158,8 +161,9 @@ def test_resume_continues_bit_identically(
         time_curriculum_fraction=0.5,
         val_every=0,
         checkpoint_every=0,
-        motion_nodes=motion_nodes,
-        node_residual_points=residual,
+        motion=NodeSettings(nodes=motion_nodes, residual_points=residual, lr_residual=0.03)
+        if motion_nodes
+        else TINY.motion,
         track_weight=track_weight,
         shading=shading,
         track_normal_weight=1.0 if shading == "lambert" else 0.0,
@@ -201,8 +205,8 @@ def test_resume_continues_bit_identically(
         else:
             assert "motion_means" not in a.params
         model = load_trained_model(tmp_path / "whole", device="cpu")
-        assert model.spec.deformation == "nodes" and model.spec.nodes == motion_nodes
-        assert model.spec.residual_control_points == residual
+        assert model.spec.motion.name == "nodes" and model.spec.motion.nodes == motion_nodes
+        assert model.spec.motion.residual_control_points == residual
         moved = model.gaussians_at(0.5)["means"] - model.gaussians_at(0.0)["means"]
         assert moved.norm(dim=-1).max() > 0
 
@@ -219,7 +223,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
         return loss * math.nan if calls["count"] == 7 else loss
 
     monkeypatch.setattr(losses, "photometric_loss", poisoned)
-    config = dataclasses.replace(TINY, steps=12, checkpoint_every=5, val_every=0)
+    config = with_settings(TINY, steps=12, checkpoint_every=5, val_every=0)
     with pytest.raises(TrainingDiverged, match="at step 7") as error:
         train(dataset_root, tmp_path / "run", config, quiet=True)
     folder = tmp_path / "run" / "checkpoints"
@@ -231,7 +235,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
 
 def test_command_refuses_an_existing_run_without_force_or_resume(dataset_root, tmp_path, capsys):
     run = tmp_path / "run"
-    small = dataclasses.replace(TINY, steps=2, val_every=0, init_points=60)
+    small = with_settings(TINY, steps=2, val_every=0, init_points=60)
     command = TrainCommand(data=dataset_root, out=run, quiet=True, config=small)
     assert command.run() == 0
     assert "trained 2 steps" in capsys.readouterr().out
@@ -262,19 +266,20 @@ def test_the_gpu_preset_with_explicit_options_trains_as_given_and_is_recorded(
     preset, whose other settings (depth and track weights, 8 cameras) stay."""
     run = tmp_path / "run"
     words = ["train", str(dataset_root), "--out", str(run), "--quiet"]
-    gpu_words = [*words, "--preset", "gpu", "--steps", "2", "--motion-nodes", "0"]
+    gpu_words = [*words, "--preset", "gpu", "--steps", "2", "--motion", "spline"]
     tiny = ["--device", "cpu", "--init-points", "60", "--init-hull-resolution", "16"]
     assert cli.main([*gpu_words, *tiny, "--val-every", "0"]) == 0
     assert "trained 2 steps" in capsys.readouterr().out
     document = yaml.safe_load((run / "config.yml").read_text())
     assert document["preset"] == "gpu"
     gpu = preset_config("gpu")
-    assert document["train"]["steps"] == 2 and document["train"]["motion_nodes"] == 0
-    assert document["train"]["track_weight"] == gpu.track_weight
+    assert document["train"]["steps"] == 2 and document["train"]["motion"]["name"] == "spline"
+    assert document["train"]["motion"]["lr_means"] == 0.001  # the gpu preset's, for splines
+    assert document["train"]["losses"]["track_weight"] == gpu.losses.track_weight
     assert document["train"]["batch_cameras"] == gpu.batch_cameras
-    assert document["model"]["deformation"] == "spline"
+    assert document["model"]["motion"]["name"] == "spline"
     model = load_trained_model(run, device="cpu")
-    assert model.step == 2 and model.spec.deformation == "spline"
+    assert model.step == 2 and model.spec.motion.name == "spline"
     # Resuming keeps the recorded preset; another one is refused in one line.
     assert cli.main([*words, "--resume", "--preset", "gpu", "--steps", "3"]) == 0
     assert yaml.safe_load((run / "config.yml").read_text())["preset"] == "gpu"
@@ -287,7 +292,7 @@ def test_the_gpu_preset_with_explicit_options_trains_as_given_and_is_recorded(
 def test_command_reports_divergence_in_one_line(dataset_root, tmp_path, monkeypatch, capsys):
     real_loss = losses.photometric_loss
     monkeypatch.setattr(losses, "photometric_loss", lambda *args: real_loss(*args) * math.inf)
-    config = dataclasses.replace(TINY, steps=3, val_every=0, init_points=60)
+    config = with_settings(TINY, steps=3, val_every=0, init_points=60)
     assert (
         TrainCommand(data=dataset_root, out=tmp_path / "run", quiet=True, config=config).run() == 1
     )
@@ -307,7 +312,7 @@ def test_running_out_of_memory_stops_in_one_line_and_keeps_the_last_checkpoint(
         return real_step(session, step)
 
     monkeypatch.setattr(trainer, "training_step", step_that_runs_out)
-    config = dataclasses.replace(TINY, steps=12, checkpoint_every=5, val_every=0)
+    config = with_settings(TINY, steps=12, checkpoint_every=5, val_every=0)
     run = tmp_path / "run"
     assert TrainCommand(data=dataset_root, out=run, quiet=True, config=config).run() == 1
     message = capsys.readouterr().err.strip()
@@ -317,7 +322,7 @@ def test_running_out_of_memory_stops_in_one_line_and_keeps_the_last_checkpoint(
     assert "--resume" in message
     assert load_trained_model(run, device="cpu").step == 5
 
-    early = dataclasses.replace(config, steps=6, checkpoint_every=0, val_every=2)
+    early = with_settings(config, steps=6, checkpoint_every=0, val_every=2)
     monkeypatch.setattr(trainer, "training_step", real_step)
 
     def validation_that_runs_out(*args):
@@ -362,8 +367,8 @@ def test_tensorboard_without_the_package_is_refused_before_any_work(
 
 
 def test_more_nodes_than_initial_points_records_the_nodes_there_are(dataset_root, tmp_path):
-    config = dataclasses.replace(TINY, init_points=60, motion_nodes=500, node_neighbours=4)
+    config = with_settings(TINY, init_points=60, motion=NodeSettings(nodes=500, neighbours=4))
     train(dataset_root, tmp_path / "run", config, quiet=True, stop_after=0)
     model = load_trained_model(tmp_path / "run", device="cpu")
     nodes = model.params["node_means"].shape[0]
-    assert nodes <= 60 and model.spec.nodes == nodes and model.spec.node_neighbours == 4
+    assert nodes <= 60 and model.spec.motion == NodeStructure(nodes, 4, 4, 0)

@@ -47,11 +47,13 @@ def command_type(args: Sequence[str] = ()) -> Any:
     settings of the preset they choose (or of the run they resume), shown by its --help."""
     members = []
     for name, command in COMMANDS:
-        marker = tyro.conf.subcommand(name)
+        marker = tyro.conf.subcommand(name, prefix_name=False)
         if command is TrainCommand and first_word(args) == "train":
             defaults, line = TrainCommand.parsing_defaults(args)
             description = TrainCommand.help_description(line)
-            marker = tyro.conf.subcommand(name, default=defaults, description=description)
+            marker = tyro.conf.subcommand(
+                name, default=defaults, description=description, prefix_name=False
+            )
         members.append(Annotated[command, marker])
     return Union[tuple(members)]  # noqa: UP007 (tyro reads the Union)
 
@@ -64,13 +66,13 @@ EXIT_BAD_INPUT = 2  # 1: a stopped run, out of memory, or stdout closed (`| head
 def parse(args: list[str]) -> Any:
     """The command these words give; UsageError (one line) if they are bad, SystemExit(0)
     after --help."""
+    words = TrainCommand.parser_words(args) if first_word(args) == "train" else args
     return parse_command(
         command_type(args),
-        args,
+        words,
         prog="avatar4d",
         description="Animated character -> balanced camera x time grid -> 4D Gaussian avatar. "
         "Add --debug to any command for a full traceback on errors.",
-        config=(tyro.conf.OmitSubcommandPrefixes,),
     )
 
 
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = [a for a in args if a != "--debug"]
     try:
         command = parse(args)
-    except UsageError as error:
+    except (UsageError, InputError) as error:  # InputError: train's --motion, read first
         print(f"avatar4d: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SystemExit as stop:  # --help

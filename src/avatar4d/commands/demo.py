@@ -71,7 +71,7 @@ class DemoCommand:
         from avatar4d.commands.render import RenderCommand
         from avatar4d.commands.train import TrainCommand
         from avatar4d.commands.train_preset import auto_preset
-        from avatar4d.run.config import preset_config
+        from avatar4d.run.presets import preset_config
 
         folder = self.out if self.out is not None else new_demo_folder(Path.cwd())
         if folder.exists():

@@ -13,28 +13,26 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import tyro
 
 from avatar4d.commands.extras import require_extra
+from avatar4d.commands.train_motion import chosen_motion, without_motion_words
 from avatar4d.commands.train_preset import auto_preset, chosen_preset, given_flag, given_value
 from avatar4d.errors import InputError
-from avatar4d.run.config import TrainConfig, preset_config
+from avatar4d.model.motions.registry import AnyMotionSettings
+from avatar4d.run.config import SECTIONS, TrainConfig
+from avatar4d.run.config_file import config_to_dict
+from avatar4d.run.presets import preset_config
 
 if TYPE_CHECKING:
     from avatar4d.run.run_folder import RunRecord
     from avatar4d.train.trainer import TrainResult
 
 EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept
-# Settings a resumed run may change: they do not alter what the model learns.
-SESSION_SETTINGS = (
-    "steps",
-    "device",
-    "val_every",
-    "val_images",
-    "checkpoint_every",
-    "keep_checkpoints",
-    "log_every",
-)
+# Settings a resumed run may change (with the session section): they do not alter what the
+# model learns.
+SESSION_SETTINGS = ("steps", "device")
 
 
 def option_name(setting: str) -> str:
+    """``--track-weight``, or ``--motion.nodes`` for a motion model's setting."""
     return "--" + setting.replace("_", "-")
 
 
@@ -68,23 +66,39 @@ class TrainCommand:
     """No progress bars; only the final summary."""
     config: tyro.conf.OmitArgPrefixes[TrainConfig] = field(default_factory=TrainConfig)
     """Training settings."""
+    motion: tyro.conf.AvoidSubcommands[AnyMotionSettings | None] = None
+    """The motion model's settings (--motion NAME chooses the model: spline or nodes); None:
+    config's."""
 
     @classmethod
     def parsing_defaults(cls, args: Sequence[str]) -> tuple[TrainCommand, str]:
         """The instance tyro parses these train words against, and the line --help adds: the
-        complete settings of the preset they choose, or with --resume the run's own."""
+        complete settings of the preset they choose (with the motion model they choose), or
+        with --resume the run's own."""
+        motion = chosen_motion(args)
         out = given_value("--out", args)
         record = readable_record(Path(out)) if out and given_flag("--resume", args) else None
         if record is not None:
+            config = record.config
+            if motion is not None and motion != config.motion.name:
+                config = preset_config(record.preset or "cpu", motion)  # refused when run
             defaults = cls(
                 data=tyro.MISSING,
                 out=tyro.MISSING,
                 preset=record.preset or "auto",
                 config=record.config,
+                motion=config.motion,
             )
             return defaults, "The defaults shown are the run's own (its config.yml)."
         name, line = chosen_preset(args)
-        return cls(data=tyro.MISSING, out=tyro.MISSING, config=preset_config(name)), line
+        config = preset_config(name, motion)
+        defaults = cls(data=tyro.MISSING, out=tyro.MISSING, config=config, motion=config.motion)
+        return defaults, line
+
+    @staticmethod
+    def parser_words(args: Sequence[str]) -> list[str]:
+        """The train words tyro parses: those choosing the motion model are read before."""
+        return without_motion_words(args)
 
     @classmethod
     def help_description(cls, line: str) -> str:
@@ -97,23 +111,21 @@ class TrainCommand:
     def resolved_config(self) -> TrainConfig:
         """The settings to train with. On resume they must be the run's own (parsing starts
         from them) but for the session settings; repeating the run's own value is no change."""
+        config = self.config
+        if self.motion is not None:
+            config = dataclasses.replace(config, motion=self.motion)
         if not self.resume:
-            return self.config
+            return config
         from avatar4d.run.run_folder import read_run_record  # torch: only when training
 
         saved = read_run_record(self.out)
         if self.preset not in ("auto", saved.preset):
             raise InputError("--preset", "cannot change when resuming (the run's config.yml holds)")
-        fixed = sorted(
-            f.name
-            for f in dataclasses.fields(TrainConfig)
-            if f.name not in SESSION_SETTINGS
-            and getattr(self.config, f.name) != getattr(saved.config, f.name)
-        )
+        fixed = changed_settings(config, saved.config)
         if fixed:
             names = ", ".join(option_name(name) for name in fixed)
             raise InputError(names, "cannot change when resuming (the run's config.yml holds)")
-        return self.config
+        return config
 
     def run(self) -> int:
         require_extra("train", ("torch", "gsplat"))
@@ -140,6 +152,28 @@ class TrainCommand:
             return EXIT_TRAINING_STOPPED
         print(summary(result))
         return 0
+
+
+def changed_settings(config: TrainConfig, saved: TrainConfig) -> list[str]:
+    """The settings that differ and that a resumed run may not change, named as options are
+    (``track_weight``, ``motion.nodes``; ``motion`` when the model itself differs)."""
+    if config.motion.name != saved.motion.name:
+        return ["motion"]
+    new, old = config_to_dict(config), config_to_dict(saved)
+    changed = [
+        name
+        for name in new
+        if name not in (*SESSION_SETTINGS, "session", *SECTIONS, "motion")
+        and new[name] != old[name]
+    ]
+    for section in (*SECTIONS, "motion"):
+        if section == "session":
+            continue
+        prefix = "motion." if section == "motion" else ""
+        changed += [
+            prefix + name for name, value in new[section].items() if value != old[section][name]
+        ]
+    return sorted(changed)
 
 
 def readable_record(run_dir: Path) -> RunRecord | None:

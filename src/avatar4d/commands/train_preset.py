@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from avatar4d.errors import InputError
-from avatar4d.run.config import PRESETS
+from avatar4d.run.presets import PRESETS
 
 AUTO_RULE = "gpu when training on a CUDA device, else cpu"
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
-from avatar4d.model.deformation import Deformation, SplineDeformation
-from avatar4d.model.node_deformation import NodeDeformation
+from avatar4d.model.deformation import Deformation
+from avatar4d.model.motions.motion_model import Timing
+from avatar4d.model.motions.registry import model_of
 from avatar4d.model.shading import SHADINGS, ShadedDeformation
 
 
@@ -13,40 +16,32 @@ from avatar4d.model.shading import SHADINGS, ShadedDeformation
 class ModelSpec:
     """Settings resolved when a run starts, saved in the run folder's config.yml."""
 
-    deformation: str  # "spline" (per Gaussian) or "nodes" (shared through control nodes)
-    control_points: int
+    motion: Any  # the motion model's structure (avatar4d.model.motions)
     periodic: bool  # the clip loops: t = 1 is t = 0
     scene_center: list[float]
     scene_radius: float
     anchor_time: float  # the train time the Gaussians were initialised at (canonical pose)
-    nodes: int = 0  # control nodes ("nodes" only)
-    node_neighbours: int = 0  # nodes each Gaussian follows ("nodes" only)
-    residual_control_points: int = 0  # per-Gaussian residual translation spline ("nodes" only)
     shading: str = "static"  # colours fixed per Gaussian, or "lambert" (avatar4d.model.shading)
 
+    @property
+    def timing(self) -> Timing:
+        return Timing(self.periodic, self.anchor_time)
 
-DEFORMATIONS = ("spline", "nodes")
+    @property
+    def full_precision_keys(self) -> tuple[str, ...]:
+        """The tensors kept float32 when the model is stored in half precision (positions)."""
+        return ("means", *model_of(self.motion).full_precision_keys)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["motion"] = {"name": self.motion.name, **values["motion"]}
+        return values
 
 
 def build_deformation(spec: ModelSpec) -> Deformation:
-    motion = build_motion(spec)
+    motion = model_of(spec.motion).build(spec.motion, spec.timing)
     if spec.shading == "static":
         return motion
     if spec.shading == "lambert":
         return ShadedDeformation(motion)
     raise ValueError(f"unknown shading {spec.shading!r}; known: {SHADINGS}")
-
-
-def build_motion(spec: ModelSpec) -> Deformation:
-    if spec.deformation == "spline":
-        return SplineDeformation(spec.control_points, spec.periodic, spec.anchor_time)
-    if spec.deformation == "nodes":
-        return NodeDeformation(
-            spec.nodes,
-            spec.node_neighbours,
-            spec.control_points,
-            spec.periodic,
-            spec.anchor_time,
-            spec.residual_control_points,
-        )
-    raise ValueError(f"unknown deformation {spec.deformation!r}; known: {DEFORMATIONS}")

@@ -1,9 +1,10 @@
 """Model parameters stored in half precision: half the size on disk of float32.
 
-Every tensor is stored as float16 except the canonical positions (of the Gaussians and of
-the control nodes), which keep float32: a float16 position is only good to about 1e-3 of its
-distance from the origin, which is a visible fraction of a pixel when a character stands away
-from the origin.
+Every tensor is stored as float16 except the model's positions (``ModelSpec.
+full_precision_keys``: the Gaussians' and those its motion model names, e.g. the control
+nodes'), which keep float32: a float16 position is only good to about 1e-3 of its distance
+from the origin, which is a visible fraction of a pixel when a character stands away from the
+origin.
 """
 
 from __future__ import annotations
@@ -16,22 +17,32 @@ from safetensors.torch import save_file
 from avatar4d.io.atomic import atomic_path
 from avatar4d.io.tensor_files import read_tensors
 
-FULL_PRECISION_KEYS = ("means", "node_means")
+
+def to_half_precision(
+    params: dict[str, torch.Tensor], full_precision: tuple[str, ...]
+) -> dict[str, torch.Tensor]:
+    return {
+        name: _stored(tensor.detach(), name in full_precision) for name, tensor in params.items()
+    }
 
 
-def to_half_precision(params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {name: _stored(name, tensor.detach()) for name, tensor in params.items()}
-
-
-def _stored(name: str, tensor: torch.Tensor) -> torch.Tensor:
+def _stored(tensor: torch.Tensor, full_precision: bool) -> torch.Tensor:
     if not tensor.is_floating_point():
         return tensor  # indices stay exact
-    return tensor.float() if name in FULL_PRECISION_KEYS else tensor.half()
+    return tensor.float() if full_precision else tensor.half()
 
 
-def save_half_precision(params: dict[str, torch.Tensor], path: Path, force: bool = False) -> Path:
-    """Write the parameters (float16, positions float32) to a safetensors file, atomically."""
-    tensors = {name: t.contiguous().cpu() for name, t in to_half_precision(params).items()}
+def save_half_precision(
+    params: dict[str, torch.Tensor],
+    path: Path,
+    full_precision: tuple[str, ...],
+    force: bool = False,
+) -> Path:
+    """Write the parameters (float16, those named ``full_precision`` float32) to a
+    safetensors file, atomically."""
+    tensors = {
+        name: t.contiguous().cpu() for name, t in to_half_precision(params, full_precision).items()
+    }
     with atomic_path(path, force=force) as temp_path:
         save_file(tensors, str(temp_path))
     return Path(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,7 +24,9 @@ from avatar4d.io.output_kinds import TRAIN_RUN, temporary_target
 from avatar4d.io.ownership import refuse_other_kind, remove_avatar4d_files
 from avatar4d.model.spec import ModelSpec
 from avatar4d.run.checkpoint import LATEST, Checkpoint, checkpoint_steps, load_checkpoint
-from avatar4d.run.config import PRESETS, TrainConfig, config_from_dict, config_to_dict
+from avatar4d.run.config import TrainConfig
+from avatar4d.run.config_file import config_from_dict, config_to_dict
+from avatar4d.run.presets import PRESETS
 from avatar4d.run.run_validation import (
     check_dataset_fingerprint,
     check_spec_agrees_with_config,
@@ -80,7 +82,7 @@ def write_run_record(run_dir: Path, record: RunRecord) -> Path:
         "software": {"name": "avatar4d", "version": record.software_version},
         "dataset": str(record.dataset),
         "dataset_fingerprint": record.dataset_fingerprint,
-        "model": asdict(record.model),
+        "model": record.model.to_dict(),
         **({} if record.preset is None else {"preset": record.preset}),
         "train": config_to_dict(record.config),
     }

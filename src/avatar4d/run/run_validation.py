@@ -22,13 +22,13 @@ import torch
 import yaml
 
 from avatar4d.errors import InputError
+from avatar4d.model.motions.registry import MOTION_MODELS, model_of
 from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, SHADINGS
-from avatar4d.model.spec import DEFORMATIONS, ModelSpec
-from avatar4d.run.config import TrainConfig
+from avatar4d.model.spec import ModelSpec
+from avatar4d.run.config import TrainConfig, section_of
+from avatar4d.run.flat_config import model_from_flat
 
 MAX_CONFIG_BYTES = 1 << 20  # a written config.yml is about 3 KB
-MAX_CONTROL_POINTS = 10_000
-MAX_NODES = 10_000_000
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -79,19 +79,12 @@ def _is_number(value: object) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
-def _whole(values: dict, name: str, path: Path, low: int, high: int) -> int:
-    value = values[name]
-    if not _is_int(value) or not low <= value <= high:
-        raise InputError(
-            path, f"model.{name} must be a whole number in {low}..{high}, got {value!r}"
-        )
-    return value
-
-
 def model_spec_from_dict(values: object, path: Path) -> ModelSpec:
     """The ``model`` section of config.yml as a ModelSpec, every value checked."""
     if not isinstance(values, dict):
         raise InputError(path, "model must be a mapping of setting names to values")
+    if "deformation" in values:  # written before the motion models were registered
+        values = model_from_flat(values, path)
     known = {field.name for field in dataclasses.fields(ModelSpec)}
     unknown = sorted(map(str, set(values) - known))
     if unknown:
@@ -101,16 +94,17 @@ def model_spec_from_dict(values: object, path: Path) -> ModelSpec:
     if missing:
         raise InputError(path, f"model settings missing: {', '.join(missing)}")
     values = {f.name: values.get(f.name, f.default) for f in dataclasses.fields(ModelSpec)}
-    if values["deformation"] not in DEFORMATIONS:
-        known_list = " or ".join(DEFORMATIONS)
-        raise InputError(
-            path, f"model.deformation must be {known_list}, got {values['deformation']!r}"
-        )
+    motion = values["motion"]
+    if not isinstance(motion, dict) or not isinstance(motion.get("name"), str):
+        raise InputError(path, "model.motion must be a mapping with the motion model's name")
+    model = MOTION_MODELS.get(motion["name"])
+    if model is None:
+        known_list = " or ".join(MOTION_MODELS)
+        raise InputError(path, f"model.motion.name must be {known_list}, got {motion['name']!r}")
     if values["shading"] not in SHADINGS:
         raise InputError(
             path, f"model.shading must be {' or '.join(SHADINGS)}, got {values['shading']!r}"
         )
-    _whole(values, "control_points", path, 4, MAX_CONTROL_POINTS)
     if not isinstance(values["periodic"], bool):
         raise InputError(path, f"model.periodic must be true or false, got {values['periodic']!r}")
     center = values["scene_center"]
@@ -122,19 +116,10 @@ def model_spec_from_dict(values: object, path: Path) -> ModelSpec:
     anchor = values["anchor_time"]
     if not _is_number(anchor) or not 0.0 <= anchor <= 1.0:
         raise InputError(path, f"model.anchor_time must be a number in [0, 1], got {anchor!r}")
-    if values["deformation"] == "nodes":
-        _whole(values, "nodes", path, 1, MAX_NODES)
-        _whole(values, "node_neighbours", path, 1, values["nodes"])
-        residual = _whole(values, "residual_control_points", path, 0, MAX_CONTROL_POINTS)
-        if 0 < residual < 4:
-            raise InputError(path, "model.residual_control_points must be 0 or at least 4")
-    else:
-        for name in ("nodes", "node_neighbours", "residual_control_points"):
-            if values[name] != 0:
-                raise InputError(path, f"model.{name} must be 0 with spline deformation")
     return ModelSpec(
         **{
             **values,
+            "motion": model.check_structure(motion, str(path)),
             "scene_center": [float(x) for x in center],
             "scene_radius": float(radius),
             "anchor_time": float(anchor),
@@ -147,43 +132,32 @@ def validate_loaded_config(config: TrainConfig, path: Path) -> None:
     try:
         config.validate()
     except InputError as error:
-        names = ", ".join(
-            "train." + part.strip().removeprefix("--").replace("-", "_")
-            for part in error.where.split(",")
-        )
+        names = ", ".join(setting_path(part) for part in error.where.split(","))
         raise InputError(path, f"{names}: {error.problem}") from None
+
+
+def setting_path(option: str) -> str:
+    """``--lr-means`` as config.yml names the setting: ``train.optimiser.lr_means``."""
+    name = option.strip().removeprefix("--").replace("-", "_")
+    section = None if name.startswith("motion.") else section_of(name)
+    return "train." + (name if section is None else f"{section}.{name}")
 
 
 def check_spec_agrees_with_config(spec: ModelSpec, config: TrainConfig, path: Path) -> None:
     """The model section was resolved from the train section: they must still agree."""
-    uses_nodes = config.motion_nodes > 0
-    if (spec.deformation == "nodes") != uses_nodes:
+    if spec.motion.name != config.motion.name:
         raise InputError(
             path,
-            f"model.deformation is {spec.deformation} but train.motion_nodes is "
-            f"{config.motion_nodes} (nodes needs motion_nodes > 0, spline 0)",
+            f"model.motion.name is {spec.motion.name} but train.motion.name is "
+            f"{config.motion.name}",
         )
     if spec.shading != config.shading:
         raise InputError(
             path, f"model.shading is {spec.shading} but train.shading is {config.shading}"
         )
-    if config.motion_control_points and spec.control_points != config.motion_control_points:
-        raise InputError(
-            path,
-            f"model.control_points is {spec.control_points} but train.motion_control_points "
-            f"is {config.motion_control_points}",
-        )
-    if uses_nodes:
-        if spec.nodes > config.motion_nodes:
-            raise InputError(
-                path, f"model.nodes is {spec.nodes}, above train.motion_nodes {config.motion_nodes}"
-            )
-        if spec.residual_control_points != config.node_residual_points:
-            raise InputError(
-                path,
-                f"model.residual_control_points is {spec.residual_control_points} but "
-                f"train.node_residual_points is {config.node_residual_points}",
-            )
+    disagreement = model_of(spec.motion).disagreement(spec.motion, config.motion)
+    if disagreement:
+        raise InputError(path, disagreement)
 
 
 def expected_shapes(spec: ModelSpec, count: int) -> dict[str, tuple[int, ...]]:
@@ -194,20 +168,8 @@ def expected_shapes(spec: ModelSpec, count: int) -> dict[str, tuple[int, ...]]:
         "quats": (count, 4),
         "opacities": (count,),
         "colors": (count, 3),
+        **model_of(spec.motion).expected_shapes(spec.motion, count),
     }
-    control = spec.control_points
-    if spec.deformation == "spline":
-        shapes["motion_means"] = (count, control, 3)
-        shapes["motion_quats"] = (count, control, 4)
-    else:
-        nodes = spec.nodes
-        shapes["binding"] = (count, spec.node_neighbours)
-        shapes["node_means"] = (nodes, 3)
-        shapes["node_log_radii"] = (nodes,)
-        shapes["node_motion_means"] = (nodes, control, 3)
-        shapes["node_motion_quats"] = (nodes, control, 4)
-        if spec.residual_control_points:
-            shapes["motion_means"] = (count, spec.residual_control_points, 3)
     if spec.shading == "lambert":
         shapes[NORMALS_KEY] = (count, 3)
         shapes[LIGHT_KEY] = (3, 9)
@@ -228,30 +190,32 @@ def check_tensors_match_spec(
         parts += [f"unexpected {', '.join(extra)}"] if extra else []
         raise InputError(
             config_path,
-            f"model settings (deformation {spec.deformation}, shading {spec.shading}) do not "
+            f"model settings (motion {spec.motion.name}, shading {spec.shading}) do not "
             f"match the parameters of {tensors_path.name}: {'; '.join(parts)}",
         )
-    binding = params.get("binding")
-    if (
-        binding is not None
-        and binding.numel()
-        and (
-            binding.is_floating_point()
-            or not 0 <= int(binding.min()) <= int(binding.max()) < spec.nodes
-        )
-    ):
-        raise InputError(
-            tensors_path, f"tensor params/binding must hold node indices 0..{spec.nodes - 1}"
-        )
+    check_indices(params, spec, tensors_path)
     for name, shape in expected.items():
         actual = tuple(params[name].shape)
         if actual != shape:
+            settings = ", ".join(
+                f"{key} {value}" for key, value in dataclasses.asdict(spec.motion).items()
+            )
             raise InputError(
                 config_path,
-                f"model settings (control_points {spec.control_points}, nodes {spec.nodes}, "
-                f"node_neighbours {spec.node_neighbours}, residual_control_points "
-                f"{spec.residual_control_points}) give {name} the shape {shape}, but "
-                f"{tensors_path.name} holds {actual}",
+                f"model settings ({spec.motion.name} motion: {settings}) give {name} the "
+                f"shape {shape}, but {tensors_path.name} holds {actual}",
+            )
+
+
+def check_indices(params: dict[str, torch.Tensor], spec: ModelSpec, tensors_path: Path) -> None:
+    """Integer tensors that index another tensor hold indices within it."""
+    for name, (target, length) in model_of(spec.motion).index_tensors(spec.motion).items():
+        tensor = params.get(name)
+        if tensor is None or not tensor.numel():
+            continue
+        if tensor.is_floating_point() or not 0 <= int(tensor.min()) <= int(tensor.max()) < length:
+            raise InputError(
+                tensors_path, f"tensor params/{name} must hold {target} indices 0..{length - 1}"
             )
 
 

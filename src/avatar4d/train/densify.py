@@ -103,18 +103,18 @@ class CappedDefaultStrategy(DefaultStrategy):
 
 def make_strategy(config: TrainConfig) -> CappedDefaultStrategy:
     """The strategy for a run; sizes are relative to the scene scale (the bounds radius)."""
-    never = config.steps + 1
+    never, densify = config.steps + 1, config.densify
     return CappedDefaultStrategy(
-        prune_opa=config.prune_opacity,
-        grow_grad2d=config.grow_grad2d,
-        grow_scale3d=config.grow_scale3d,
-        prune_scale3d=config.prune_scale3d,
-        refine_start_iter=round(config.refine_start_fraction * config.steps),
-        refine_stop_iter=round(config.refine_stop_fraction * config.steps),
-        refine_every=config.refine_every,
-        reset_every=config.reset_opacity_every or never,
-        reset_opacities=config.reset_opacity_every > 0,
-        max_gaussians=config.max_gaussians,
+        prune_opa=densify.prune_opacity,
+        grow_grad2d=densify.grow_grad2d,
+        grow_scale3d=densify.grow_scale3d,
+        prune_scale3d=densify.prune_scale3d,
+        refine_start_iter=round(densify.refine_start_fraction * config.steps),
+        refine_stop_iter=round(densify.refine_stop_fraction * config.steps),
+        refine_every=densify.refine_every,
+        reset_every=densify.reset_opacity_every or never,
+        reset_opacities=densify.reset_opacity_every > 0,
+        max_gaussians=densify.max_gaussians,
     )
 
 

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import torch
 
+from avatar4d.model.motions.registry import model_of
+from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY
 from avatar4d.run.config import TrainConfig
 
 ADAM_EPS = 1e-15  # as in 3DGS: gradients of tiny Gaussians are tiny; a larger eps would mute them
-POSITION_KEYS = ("means", "motion_means", "node_means", "node_motion_means")
 
 
 def base_learning_rates(config: TrainConfig, scene_radius: float) -> dict[str, float]:
+    """Every parameter's learning rate: the Gaussians', the shading's, the motion model's."""
+    rates = config.optimiser
     return {
-        "means": config.lr_means * scene_radius,
-        "motion_means": config.lr_motion_means * scene_radius,
-        "motion_quats": config.lr_motion_quats,
-        "scales": config.lr_scales,
-        "quats": config.lr_quats,
-        "opacities": config.lr_opacities,
-        "colors": config.lr_colors,
-        "normals": config.lr_normals,
-        "light_irradiance": config.lr_light,
-        "node_means": config.lr_node_means * scene_radius,
-        "node_log_radii": config.lr_node_radii,
-        "node_motion_means": config.lr_node_motion_means * scene_radius,
-        "node_motion_quats": config.lr_motion_quats,
+        "means": rates.lr_means * scene_radius,
+        "scales": rates.lr_scales,
+        "quats": rates.lr_quats,
+        "opacities": rates.lr_opacities,
+        "colors": rates.lr_colors,
+        NORMALS_KEY: rates.lr_normals,
+        LIGHT_KEY: rates.lr_light,
+        **model_of(config.motion).learning_rates(config.motion, scene_radius),
     }
+
+
+def position_keys(config: TrainConfig) -> tuple[str, ...]:
+    """The parameters whose learning rate decays (world-space positions)."""
+    return ("means", *model_of(config.motion).position_keys)
 
 
 def make_optimizers(
@@ -50,7 +53,8 @@ def set_position_learning_rates(
     optimizers: dict[str, torch.optim.Adam],
     learning_rates: dict[str, float],
     factor: float,
+    keys: tuple[str, ...],
 ) -> None:
-    for name in POSITION_KEYS:
+    for name in keys:
         if name in optimizers:
             optimizers[name].param_groups[0]["lr"] = learning_rates[name] * factor

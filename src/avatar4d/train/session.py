@@ -16,9 +16,11 @@ from avatar4d.data.dataset import Dataset
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.tracks import SurfaceTracks, check_covers, read_tracks
 from avatar4d.errors import InputError
-from avatar4d.model.deformation import Deformation, default_control_points
+from avatar4d.model.deformation import Deformation
 from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.init_gaussians import SceneBounds, bounds_from_cameras, initial_gaussians
+from avatar4d.model.motions.motion_model import TrainTimes
+from avatar4d.model.motions.registry import model_of
 from avatar4d.model.shading import NORMALS_KEY
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.model.visual_hull import MaskedView
@@ -38,7 +40,7 @@ from avatar4d.run.run_validation import check_resume_state, check_rng_states
 from avatar4d.train.anchor_time import representative_time
 from avatar4d.train.densify import CappedDefaultStrategy, make_strategy
 from avatar4d.train.frames import FrameStack, group_by_time, stack_frames, validation_frames
-from avatar4d.train.optimizers import base_learning_rates, make_optimizers
+from avatar4d.train.optimizers import base_learning_rates, make_optimizers, position_keys
 from avatar4d.train.progress import loading_progress
 from avatar4d.train.rigidity import NeighbourGraph, build_neighbour_graph
 from avatar4d.train.rng import restore_rng_states, seed_everything
@@ -62,6 +64,7 @@ class TrainingSession:
     params: dict[str, torch.nn.Parameter]
     optimizers: dict[str, torch.optim.Adam]
     learning_rates: dict[str, float]
+    position_keys: tuple[str, ...]  # parameters whose learning rate decays
     strategy: CappedDefaultStrategy
     strategy_state: dict
     start_step: int
@@ -70,11 +73,12 @@ class TrainingSession:
     tracks: TrackSupervision | None = None  # with track_weight > 0 and a dataset that has them
 
     def rebuild_graph(self) -> None:
-        if self.config.rigidity_weight > 0:
+        losses = self.config.losses
+        if losses.rigidity_weight > 0:
             self.graph = build_neighbour_graph(
                 self.params["means"].detach(),
-                self.config.rigidity_neighbours,
-                self.config.rigidity_anchors,
+                losses.rigidity_neighbours,
+                losses.rigidity_anchors,
             )
 
 
@@ -109,7 +113,8 @@ def load_frames(
 ) -> tuple[FrameStack, list[FrameStack], list[float], list[torch.Tensor]]:
     """Train frames stacked, validation frames one by one, train times and their frames."""
     train_frames = dataset.train
-    val_frames = validation_frames(dataset.splits, config.val_images) if config.val_every else []
+    session = config.session
+    val_frames = validation_frames(dataset.splits, session.val_images) if session.val_every else []
     with loading_progress(len(train_frames) + len(val_frames), enabled=not quiet) as advance:
         train = stack_frames(train_frames, device, advance)
         validation = [stack_frames([frame], device, advance) for frame in val_frames]
@@ -134,19 +139,13 @@ def new_model(
         bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
     else:
         bounds = bounds_from_cameras(views)
-    control_points = config.motion_control_points or default_control_points(
-        len(groups), tracked, per_gaussian=config.motion_nodes == 0
-    )
+    motion = model_of(config.motion)
     spec = ModelSpec(
-        deformation="nodes" if config.motion_nodes > 0 else "spline",
-        control_points=control_points,
+        motion=motion.resolve(config.motion, TrainTimes(len(groups), tracked)),
         periodic=is_looping(config, dataset),
         scene_center=[float(x) for x in bounds.center],
         scene_radius=float(bounds.radius),
         anchor_time=time_values[carving_time],
-        nodes=config.motion_nodes,
-        node_neighbours=config.node_neighbours if config.motion_nodes > 0 else 0,
-        residual_control_points=config.node_residual_points if config.motion_nodes > 0 else 0,
         shading=config.shading,
     )
     deformation = build_deformation(spec)
@@ -154,16 +153,12 @@ def new_model(
         views,
         bounds,
         deformation,
-        max_points=config.init_points,
-        hull_resolution=config.init_hull_resolution,
-        init_opacity=config.init_opacity,
+        max_points=config.init.init_points,
+        hull_resolution=config.init.init_hull_resolution,
+        init_opacity=config.init.init_opacity,
         generator=torch.Generator().manual_seed(config.seed),
     )
-    if "node_means" in initial.tensors:  # fewer initial points than nodes: fewer nodes
-        binding = initial.tensors["binding"]
-        spec = replace(
-            spec, nodes=len(initial.tensors["node_means"]), node_neighbours=binding.shape[1]
-        )
+    spec = replace(spec, motion=motion.after_init(spec.motion, initial.tensors))
     params = make_params({k: v.to(device) for k, v in initial.tensors.items()})
     return spec, params, initial.source
 
@@ -257,6 +252,7 @@ def start_session(
         params=params,
         optimizers=optimizers,
         learning_rates=learning_rates,
+        position_keys=position_keys(config),
         strategy=strategy,
         strategy_state=strategy_state,
         start_step=start_step,
@@ -265,7 +261,7 @@ def start_session(
     if resume:
         if checkpoint.graph_tensors:
             session.graph = NeighbourGraph.from_tensors(checkpoint.graph_tensors)
-        elif config.rigidity_weight > 0:
+        elif config.losses.rigidity_weight > 0:
             session.rebuild_graph()
         restore_rng_states(checkpoint.meta["rng"])
     else:
@@ -285,7 +281,7 @@ def start_session(
 def usable_tracks(dataset: Dataset, config: TrainConfig) -> SurfaceTracks | None:
     """The dataset's surface tracks, checked to cover every train time, when the track loss
     is on; None when it is off or the dataset has none."""
-    if config.track_weight <= 0:
+    if config.losses.track_weight <= 0:
         return None
     tracks = read_tracks(dataset)
     if tracks is not None:
@@ -293,8 +289,8 @@ def usable_tracks(dataset: Dataset, config: TrainConfig) -> SurfaceTracks | None
         needing = [
             option_name
             for option_name, weight in (
-                ("--track-normal-weight", config.track_normal_weight),
-                ("--track-flat-weight", config.track_flat_weight),
+                ("--track-normal-weight", config.losses.track_normal_weight),
+                ("--track-flat-weight", config.losses.track_flat_weight),
             )
             if weight > 0
         ]

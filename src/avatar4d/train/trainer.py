@@ -107,16 +107,19 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     slot = session.time_sampler.draw(step)
     members = session.time_groups[slot]
     pick = to_device(members[torch.randperm(len(members))[: config.batch_cameras]], session.device)
-    if config.random_background:
+    if config.losses.random_background:
         background = to_device(torch.rand(3), session.device)
     else:
         background = torch.ones(3, device=session.device)
 
     set_position_learning_rates(
-        session.optimizers, session.learning_rates, config.position_lr_factor(step)
+        session.optimizers,
+        session.learning_rates,
+        config.position_lr_factor(step),
+        session.position_keys,
     )
     posed = session.deformation.deform(params, session.time_values[slot])
-    target_depth = session.train.depths(pick) if config.depth_weight > 0 else None
+    target_depth = session.train.depths(pick) if config.losses.depth_weight > 0 else None
     output = render_gaussians(
         posed, session.train.cameras(pick), background, with_depth=target_depth is not None
     )
@@ -125,27 +128,27 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     )
     target_rgba = session.train.images(pick)
     target = losses.composite(target_rgba, background)
-    loss = losses.photometric_loss(output.rgb, target, config.ssim_weight)
+    loss = losses.photometric_loss(output.rgb, target, config.losses.ssim_weight)
     if target_depth is not None:
         depth = losses.depth_loss(
             output.depth, output.alpha, target_depth, target_rgba[..., 3:], radius
         )
-        loss = loss + config.depth_weight * depth
-    if config.motion_smoothness > 0:
+        loss = loss + config.losses.depth_weight * depth
+    if config.losses.motion_smoothness > 0:
         smoothness = session.deformation.smoothness(params, radius)
-        loss = loss + config.motion_smoothness * smoothness
+        loss = loss + config.losses.motion_smoothness * smoothness
     if session.graph is not None:
         rigidity = rigidity_loss(session.graph, params["means"], posed, radius)
-        loss = loss + config.rigidity_weight * rigidity
+        loss = loss + config.losses.rigidity_weight * rigidity
     if session.tracks is not None:
         track = session.tracks.loss(slot, params["means"], posed.means)
-        loss = loss + config.track_weight * track
-        if config.track_normal_weight > 0:
+        loss = loss + config.losses.track_weight * track
+        if config.losses.track_normal_weight > 0:
             turn = session.tracks.normal_loss(slot, posed.rotation_since_canonical)
-            loss = loss + config.track_normal_weight * turn
-        if config.track_flat_weight > 0:
+            loss = loss + config.losses.track_normal_weight * turn
+        if config.losses.track_flat_weight > 0:
             flat = session.tracks.flat_loss(params["quats"], params["scales"])
-            loss = loss + config.track_flat_weight * flat
+            loss = loss + config.losses.track_flat_weight * flat
     loss.backward()
     for optimizer in session.optimizers.values():
         optimizer.step()
@@ -165,7 +168,7 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
         session.strategy.is_refine_step(step) or (step + 1) % REBIND_EVERY == 0
     ):
         session.tracks.bind(params["means"].detach())
-    if step % config.refine_every == 0:
+    if step % config.densify.refine_every == 0:
         session.deformation.refresh(params)
     return loss.detach()
 
@@ -183,7 +186,7 @@ def save_session(session: TrainingSession, run_dir: Path, completed: int) -> Pat
             "dataset": str(session.record.dataset),
             "software_version": session.record.software_version,
         },
-        keep=session.config.keep_checkpoints,
+        keep=session.config.session.keep_checkpoints,
         graph_tensors=session.graph.as_tensors() if session.graph is not None else None,
         track_tensors=(
             session.tracks.binding.as_tensors()
@@ -228,19 +231,21 @@ def run_steps(
             if session.device.type == "cpu":  # reading a CPU tensor is free: the exact step
                 check_finite(completed)
             is_last = completed == end
-            if _due(completed, config.log_every) or is_last:
+            if _due(completed, config.session.log_every) or is_last:
                 check_finite(completed)
                 mean_loss = float(loss_sum) / losses_in_sum
                 progress.log_training(completed, mean_loss, len(session.params["means"]))
                 loss_sum.zero_()
                 losses_in_sum = 0
-            if _due(completed, config.val_every) or (is_last and config.val_every > 0):
+            if _due(completed, config.session.val_every) or (
+                is_last and config.session.val_every > 0
+            ):
                 check_finite(completed)
                 psnr = validation_psnr(session.params, session.deformation, session.validation)
                 if not math.isnan(psnr):
                     last_psnr = psnr
                     progress.log_validation(completed, psnr)
-            if _due(completed, config.checkpoint_every) or is_last:
+            if _due(completed, config.session.checkpoint_every) or is_last:
                 check_finite(completed)
                 last_good = save_session(session, run_dir, completed)
         except torch.cuda.OutOfMemoryError:  # torch.OutOfMemoryError since 2.5
@@ -295,8 +300,8 @@ def train(
     if session.tracks is not None:
         tracks = (
             f"{session.tracks.anchor_positions.shape[0]:,} points, weight "
-            f"{config.track_weight:g}; {session.tracks.bound_fraction():.0%} of the Gaussians "
-            "bound to them"
+            f"{config.losses.track_weight:g}; {session.tracks.bound_fraction():.0%} of the "
+            "Gaussians bound to them"
         )
         if session.record.model.shading == "lambert" and session.start_step == 0:
             tracks += normals_note(session.tracks.normals_set)
