@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
+from avatar4d.asset.loader import load_asset
+from avatar4d.asset.rig_mesh import RigPoser, embeddable_faces
 from avatar4d.model.mesh_embedding import (
     barycentric_from_logits,
     children_on_parent_faces,
@@ -259,3 +262,33 @@ def test_projection_inverts_embedding() -> None:
         atol=1e-4,
         rtol=0,
     )
+
+
+def test_gaussians_on_a_real_character_follow_its_clip(robot_glb: Path) -> None:
+    poser = RigPoser(load_asset(robot_glb))
+    faces = torch.from_numpy(poser.mesh.faces)
+    times = [0.0, 0.8, 1.6]
+    posed = torch.from_numpy(poser.pose("Dance", times))
+    embeddable = embeddable_faces(poser.mesh, posed[0].numpy())
+    assert (~embeddable).sum() == 3  # the asset's zero-area faces
+    start = initial_embedding(posed[0], faces, embeddable, 5000, seed=0)
+    assert embeddable[start.face.numpy()].all()
+    frames = triangle_frames(posed, faces)
+    for value in (frames.rotations, frames.quats, frames.scales):
+        assert torch.isfinite(value).all()
+    placed = embed(
+        posed,
+        faces,
+        start.face,
+        start.bary_logits,
+        start.offsets,
+        start.quats,
+        start.log_scales,
+        frames=frames,
+    )
+    weights = barycentric_from_logits(start.bary_logits)
+    for row in range(len(times)):
+        corners = posed[row][faces[start.face]]
+        expected = (weights[..., None] * corners).sum(-2)
+        torch.testing.assert_close(placed.means[row], expected, atol=1e-5, rtol=0)
+    assert (placed.means[1] - placed.means[0]).norm(dim=-1).max() > 0.1  # the dance moved them

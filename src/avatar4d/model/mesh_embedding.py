@@ -67,7 +67,8 @@ def embed(
     if frames is None:
         frames = triangle_frames(vertices, faces)
     face = face.long()
-    corners = vertices[:, faces.long()[face], :]  # (T, N, 3 corners, 3)
+    corner_index = faces.long()[face].reshape(-1)
+    corners = vertices.index_select(1, corner_index).unflatten(1, (-1, 3))  # (T, N, 3, 3)
     weights = barycentric_from_logits(bary_logits)
     on_surface = (weights[None, :, :, None] * corners).sum(dim=-2)
     scale = frames.scales[:, face]  # (T, N)
@@ -90,7 +91,7 @@ class InitialEmbedding:
 def initial_embedding(
     vertices: torch.Tensor,
     faces: torch.Tensor,
-    embeddable: torch.Tensor,
+    embeddable: torch.Tensor | np.ndarray,
     count: int,
     seed: int = 0,
 ) -> InitialEmbedding:
@@ -99,7 +100,8 @@ def initial_embedding(
     share of the area makes (sqrt(area / (pi count))), isotropic. Deterministic in ``seed``."""
     positions = vertices.detach().cpu().double().numpy()
     face_array = faces.detach().cpu().numpy().astype(np.int64)
-    areas = triangle_areas(positions, face_array) * embeddable.detach().cpu().numpy()
+    allowed = torch.as_tensor(embeddable).detach().cpu().numpy().astype(bool)
+    areas = triangle_areas(positions, face_array) * allowed
     picks, barycentric = sample_triangles(areas, count, seed)
     radius = float(np.sqrt(areas.sum() / (np.pi * count)))
     face = torch.from_numpy(picks).to(vertices.device)
