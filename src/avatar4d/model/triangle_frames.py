@@ -5,8 +5,9 @@ the frames follow exactly, which is what lets Gaussians bound to triangles follo
 (``avatar4d.model.mesh_embedding``). Axes: the tangent along the first edge (corner 0 to
 corner 1), the normal of the winding (counter-clockwise seen from the front), and the bitangent
 completing a right-handed basis. Degenerate triangles (repeated or collinear corners) still get
-a finite orthonormal frame, pointing an arbitrary way, and the smallest scale, so that nothing
-becomes NaN; Gaussians are not meant to be bound to them (asset.rig_mesh.embeddable_faces).
+a finite orthonormal frame, pointing an arbitrary way, and a scale of at least MIN_SCALE, so
+that nothing becomes NaN; Gaussians are not meant to be bound to them
+(asset.rig_mesh.embeddable_faces).
 """
 
 from __future__ import annotations
