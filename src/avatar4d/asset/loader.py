@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -140,11 +140,47 @@ class Asset:
         )
 
     def _positions(self, clip: str | None, seconds: float) -> np.ndarray:
-        """All posed vertex positions (no normals): the fast path for bounds."""
+        return self.positions_from_nodes(self.node_pose(clip, seconds), _when(clip, seconds))
+
+    def positions_from_nodes(self, node_pose: NodePose, when: str = "the pose given") -> np.ndarray:
+        """(V, 3) float32 posed positions of every drawn vertex, no normals (the fast path):
+        the parts of ``pose_from_nodes`` concatenated in the same order."""
         chunks = [np.zeros((0, 3), np.float32)]
-        placed = self._placed(self.node_pose(clip, seconds), False, _when(clip, seconds))
-        chunks += [p.positions for _, _, p in placed]
+        chunks += [p.positions for _, _, p in self._placed(node_pose, False, when)]
         return np.concatenate(chunks)
+
+    @property
+    def morph_target_names(self) -> list[str]:
+        """Every drawn mesh's morph target names, each once, in scene order."""
+        names = [name for item in self._draw_items for name in item.mesh.target_names]
+        return list(dict.fromkeys(names))
+
+    def set_morph_weights(self, node_pose: NodePose, weights: Mapping[str, float]) -> None:
+        """Set each named morph target's weight, in place, on every drawn mesh that has a
+        target of that name, replacing what the clip or the file gives it."""
+        known = self.morph_target_names
+        for name, weight in weights.items():
+            if name not in known:
+                raise InputError(
+                    self.path,
+                    f'morph target "{name}" not found in {self.path.name}; targets: '
+                    + (", ".join(known) or "none"),
+                )
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, (int, float))
+                or not math.isfinite(weight)
+            ):
+                raise InputError(
+                    self.path, f'morph target "{name}": weight {weight!r} is not a finite number'
+                )
+        for item in self._draw_items:
+            chosen = self._weights(item, node_pose).copy()
+            hits = [i for i, name in enumerate(item.mesh.target_names) if name in weights]
+            if hits:
+                for i in hits:
+                    chosen[i] = weights[item.mesh.target_names[i]]
+                node_pose.weights[item.node] = chosen
 
     def _placed(
         self, node_pose: NodePose, with_normals: bool, when: str

@@ -1,4 +1,5 @@
-"""Triangle lists from glTF primitive modes, and area-weighted vertex normals."""
+"""Triangle lists from glTF primitive modes, area-weighted vertex normals, triangle areas and
+points drawn uniformly over a surface."""
 
 from __future__ import annotations
 
@@ -57,3 +58,28 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     vectors = np.where(finite, vectors, 0.0)
     lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(lengths, 1e-20)).astype(np.float32)
+
+
+def triangle_areas(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """(..., T) float64 areas of the triangles ``indices`` (T, 3) over (..., V, 3) positions."""
+    corners = positions[..., indices.astype(np.int64), :].astype(np.float64)  # (..., T, 3, 3)
+    first, second, third = corners[..., 0, :], corners[..., 1, :], corners[..., 2, :]
+    return 0.5 * np.linalg.norm(np.cross(second - first, third - first), axis=-1)
+
+
+def sample_triangles(
+    weights: np.ndarray, count: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` triangles drawn with probability proportional to ``weights`` (T,) (their
+    areas: uniform over the surface), and on each a point uniform over the triangle: (P,)
+    int64 triangle indices and (P, 3) float64 barycentric weights of its corners."""
+    total = float(weights.sum())
+    if count <= 0 or not np.isfinite(total) or total <= 0.0:
+        raise ValueError("the mesh has no visible surface to sample (no triangle with an area)")
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(weights), size=count, p=weights / total)
+    # Uniform on a triangle: fold the unit square's upper half back onto the lower one.
+    u, v = rng.random(count), rng.random(count)
+    folded = u + v > 1.0
+    u, v = np.where(folded, 1.0 - u, u), np.where(folded, 1.0 - v, v)
+    return picks.astype(np.int64), np.stack([1.0 - u - v, u, v], axis=1)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d.asset.posed_mesh import PosedMesh
+from avatar4d.asset.topology import sample_triangles, triangle_areas
 from avatar4d.io.permissions import make_readable_as_umask_allows
 
 TRACKS_FILE = "tracks.safetensors"
@@ -34,12 +35,6 @@ class SurfaceSamples:
         return len(self.part)
 
 
-def triangle_areas(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    corners = positions[indices.astype(np.int64)].astype(np.float64)  # (T, 3, 3)
-    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    return 0.5 * np.linalg.norm(cross, axis=1)
-
-
 def sample_surface(mesh: PosedMesh, count: int, seed: int = 0) -> SurfaceSamples:
     """``count`` points spread uniformly by area over every triangle of ``mesh``."""
     areas = [
@@ -47,18 +42,9 @@ def sample_surface(mesh: PosedMesh, count: int, seed: int = 0) -> SurfaceSamples
         for part in mesh.parts
     ]  # fully transparent parts are never seen: no points there
     flat = np.concatenate(areas) if areas else np.zeros(0)
-    total = float(flat.sum())
-    if count <= 0 or not np.isfinite(total) or total <= 0.0:
-        raise ValueError("the mesh has no visible surface to sample (no triangle with an area)")
-    rng = np.random.default_rng(seed)
-    picks = rng.choice(len(flat), size=count, p=flat / total)
+    picks, barycentric = sample_triangles(flat, count, seed)
     starts = np.cumsum([0] + [len(a) for a in areas])
     part = np.searchsorted(starts, picks, side="right") - 1
-    # Uniform on a triangle: fold the unit square's upper half back onto the lower one.
-    u, v = rng.random(count), rng.random(count)
-    folded = u + v > 1.0
-    u, v = np.where(folded, 1.0 - u, u), np.where(folded, 1.0 - v, v)
-    barycentric = np.stack([1.0 - u - v, u, v], axis=1)
     order = np.argsort(picks, kind="stable")  # grouped by part: cheaper to evaluate
     return SurfaceSamples(
         part=part[order].astype(np.int64),
