@@ -141,7 +141,7 @@ def new_model(
         bounds = bounds_from_cameras(views)
     motion = model_of(config.motion)
     spec = ModelSpec(
-        motion=motion.resolve(config.motion, TrainTimes(len(groups), tracked)),
+        motion=motion.resolve(config.motion, TrainTimes(len(groups), tracked, dataset)),
         periodic=is_looping(config, dataset),
         scene_center=[float(x) for x in bounds.center],
         scene_radius=float(bounds.radius),
