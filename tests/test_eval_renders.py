@@ -146,6 +146,7 @@ def test_every_png_colour_type_is_scored_as_decoded(data, tmp_path, mode):
         assert ("transparency" in saved.info) == (mode == "P+tRNS")
         decoded = np.asarray(saved.convert("RGBA"))
     pred = on_white(decoded)
+
     # Alpha above 1/255 as the scorer sees it: 8-bit / 255 in float32, where 1/255 itself
     # lands a hair above the float64 threshold.
     def foreground(rgba):
