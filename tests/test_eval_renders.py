@@ -229,6 +229,13 @@ def test_missing_extra_wrongly_sized_and_unreadable_renders_are_refused(data, tm
     )
 
 
+def test_out_may_not_be_the_renders_folder(data, tmp_path, capsys):
+    renders = ground_truth_copy(data, tmp_path / "renders")
+    line = _refused(capsys, ["eval", "--renders", str(renders), str(data), "--out", str(renders)])
+    assert line.startswith("--out: must not be the renders folder itself")
+    assert not (renders / "metrics.json").exists()
+
+
 @pytest.mark.parametrize(
     ("option", "value"), [("--step", "3"), ("--data", "x"), ("--train-sample", "4")]
 )

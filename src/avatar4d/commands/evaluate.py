@@ -128,6 +128,12 @@ class EvalCommand:
         if self.train_sample is not None:
             raise InputError("--train-sample", "applies to a run; a renders folder has no train")
         out = self.out or self.renders / "eval"
+        if Path(out).resolve() == Path(self.renders).resolve():
+            raise InputError(
+                "--out",
+                "must not be the renders folder itself; its report "
+                "images would be taken for renders (default: DIR/eval)",
+            )
         check_eval_folder(out, self.force)  # before any work
         dataset = load_dataset(self.run_dir)
         _check_test_split(dataset)
