@@ -132,11 +132,11 @@ def test_every_png_colour_type_is_scored_as_decoded(data, tmp_path, mode):
     gt = _first_frames(data)
     white = (on_white(gt) * 255.0 + 0.5).astype(np.uint8)
     picture = {
-        "RGB": Image.fromarray(white, "RGB"),
-        "L": Image.fromarray(white, "RGB").convert("L"),
-        "LA": Image.fromarray(gt, "RGBA").convert("LA"),
-        "P": Image.fromarray(white, "RGB").quantize(colors=7),
-        "P+tRNS": Image.fromarray(gt, "RGBA").quantize(16, method=Image.Quantize.FASTOCTREE),
+        "RGB": Image.fromarray(white),
+        "L": Image.fromarray(white).convert("L"),
+        "LA": Image.fromarray(gt).convert("LA"),
+        "P": Image.fromarray(white).quantize(colors=7),
+        "P+tRNS": Image.fromarray(gt).quantize(16, method=Image.Quantize.FASTOCTREE),
     }[mode]
     path = renders / frame_names()[0]
     picture.save(path)
@@ -175,7 +175,7 @@ def test_rgb_on_white_of_the_ground_truth_is_exact(data, tmp_path):
     renders = ground_truth_copy(data, tmp_path / "renders")
     for name in frame_names():
         white = (on_white(np.asarray(Image.open(data / name))) * 255.0 + 0.5).astype(np.uint8)
-        Image.fromarray(white, "RGB").save(renders / name)
+        Image.fromarray(white).save(renders / name)
     assert main(["eval", "--renders", str(renders), str(data), "--device", "cpu"]) == 0
     document = metrics(renders / "eval")
     assert document["source"]["modes"] == {"RGB": TIMES}

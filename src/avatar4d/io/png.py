@@ -23,10 +23,9 @@ def write_png(path: str | Path, pixels: np.ndarray, force: bool = False) -> Path
     from PIL import Image
 
     pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[2] == 4 and pixels.dtype == np.uint8:
-        image = Image.fromarray(np.ascontiguousarray(pixels), mode="RGBA")
-    else:
-        image = Image.fromarray(check_rgb_frame(pixels))
+    if not (pixels.ndim == 3 and pixels.shape[2] == 4 and pixels.dtype == np.uint8):
+        pixels = check_rgb_frame(pixels)
+    image = Image.fromarray(np.ascontiguousarray(pixels))  # RGB or RGBA, from the shape
     with atomic_path(path, force) as temp_path:
         image.save(temp_path, format="PNG")
     return Path(path)
