@@ -96,6 +96,7 @@ def test_render_test_then_eval_renders_gives_the_numbers_of_eval_run(run_dir, da
     # folder are not taken for renders. Rendering anew with --force replaces both.
     assert main(["eval", "--renders", str(renders), str(data), "--device", "cpu"]) == 2
     assert main(["eval", "--renders", str(renders), str(data), "--force"]) == 0
+    assert main(args) == 2  # the renders are there: not replaced without --force
     assert main([*args, "--force"]) == 0
     assert not (renders / "eval").exists()
 
