@@ -15,6 +15,7 @@ from test_train_end_to_end import TINY
 from test_train_synthetic import write_moving_blobs_dataset
 
 from avatar4d.cli import main
+from avatar4d.evaluate.results import RUN_SCORED
 from avatar4d.io.manifest import MANIFEST_NAME, read_manifest
 from avatar4d.run.config import with_settings
 from avatar4d.train.trainer import train
@@ -238,11 +239,13 @@ def test_eval_results_name_the_step_and_checkpoint_they_came_from(run, capsys):
         "step": 2,
         "checkpoint": "checkpoints/step_000002.safetensors",
         "sha256": sha256(checkpoint),
+        "scored": RUN_SCORED,
     }
+    assert "8-bit straight-alpha RGBA" in RUN_SCORED
     report = (run / "eval" / "report.md").read_text().splitlines()
     assert report[2] == (
         f"Run `{run.resolve()}` at step 2: checkpoint `checkpoints/step_000002.safetensors` "
-        f"(sha256 `{sha256(checkpoint)}`)."
+        f"(sha256 `{sha256(checkpoint)}`). Scored: {RUN_SCORED}."
     )
 
     assert main(eval_args(run)) == 2  # an evaluation is there: not replaced without --force

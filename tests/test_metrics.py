@@ -78,6 +78,26 @@ def test_foreground_includes_pixels_only_the_prediction_covers():
     assert foreground_psnr(pred, gt) == pytest.approx(0.0, abs=1e-12)  # error 1 on that pixel
 
 
+def test_an_rgb_prediction_adds_no_foreground_of_its_own():
+    # A render saved as RGB on white has no alpha: a floater on it counts only where the
+    # ground truth has foreground; the same render with alpha counts it everywhere.
+    size = (4, 4)
+    gt_alpha = np.zeros(size, np.float32)
+    gt_alpha[0, 0] = 1.0
+    gt = rgba(0.5, gt_alpha, size)  # one grey pixel on a clear field
+    pred_alpha = gt_alpha.copy()
+    pred_alpha[3, 3] = 1.0
+    pred = rgba(0.5, pred_alpha, size)
+    pred[3, 3, :3] = 0.0  # a black floater where the ground truth is empty
+    on_white = composite_on_white(pred).to(torch.float32)  # (H, W, 3): no alpha
+    assert foreground_psnr(pred, gt) == pytest.approx(10 * math.log10(2), abs=1e-9)  # 2 px
+    assert foreground_psnr(on_white, gt) == PSNR_CAP_DB  # the one grey pixel: exact
+    assert psnr(on_white, gt) == pytest.approx(psnr(pred, gt), abs=1e-9)  # on white: the same
+    gt_on_white = composite_on_white(gt).to(torch.float32)
+    # No alpha on either side: every pixel is foreground (16 pixels, one off by 1).
+    assert foreground_psnr(on_white, gt_on_white) == pytest.approx(10 * math.log10(16), abs=1e-9)
+
+
 def test_foreground_psnr_without_foreground_is_nan():
     empty = rgba(0.0, 0.0)
     faint = rgba(0.0, 0.5 / 255.0)  # below the 1/255 threshold

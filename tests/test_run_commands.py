@@ -78,8 +78,10 @@ def test_render_test_cameras_to_png_frames_holding_a_time(run_dir, tmp_path):
     out = tmp_path / "frames"
     args = ["render", str(run_dir), "--out", str(out), "--path", "test", "--device", "cpu"]
     assert main(args) == 0
-    written = sorted(out.glob("frame_*.png"))
+    written = sorted(out.glob("test/novel_view_*.png"))  # named after the frames' file_path
     assert len(written) == TIMES  # one frame per test camera
+    assert not list(out.glob("frame_*.png"))
+    assert Image.open(written[0]).mode == "RGBA"  # straight alpha, as eval --renders scores it
     held = tmp_path / "held"
     assert main([*args[:3], str(held), "--frames", "2", "--time", "hold", "--t", "0.5"]) == 0
     a, b = (np.asarray(Image.open(p)) for p in sorted(held.glob("*.png")))

@@ -118,6 +118,7 @@ def test_asset_pose_grid_check_without_torch(small_glb: Path, tmp_path: Path) ->
         (["train", "DATA", "--out", "RUN", "--resume"], "PyTorch and gsplat"),
         (["train", "DATA", "--out", "RUN", "--resume", "--help"], None),
         (["eval", "RUN"], "PyTorch"),
+        (["eval", "--renders", "DIR", "DATA"], "PyTorch"),  # SSIM's window and LPIPS use it
         (["render", "RUN", "--out", "orbit.mp4"], "PyTorch and PyAV"),
         (["render", "RUN", "--out", "frames"], "PyTorch"),
         (["export", "RUN", "--out", "ply"], "PyTorch"),

@@ -24,7 +24,10 @@ class RenderCommand:
     """Render a trained run along a camera path with time running, to MP4 (H.264) or PNGs.
 
     Camera paths: an orbit around the subject (--path orbit), the dataset's own cameras
-    (--path train / --path test), or a nerfstudio camera_path.json (--path FILE.json). Time
+    (--path train / --path test), or a nerfstudio camera_path.json (--path FILE.json). Into a
+    folder, --path train|test writes each frame's render as straight-alpha RGBA named after the
+    frame's file_path (OUT/test/r_000.png), which `avatar4d eval --renders OUT DATA` scores
+    with exactly the numbers of `avatar4d eval RUN`; other paths write frame_00000.png, ... Time
     mappings: loop the clip, ping-pong, hold one time, or sweep a range. Prints the render
     speed in frames per second (deformation included, encoding excluded) and the total time.
     """
@@ -33,7 +36,8 @@ class RenderCommand:
     """Run folder written by `avatar4d train`."""
 
     out: Path
-    """Output: a .mp4 file, or a folder for frame_00000.png, frame_00001.png, ..."""
+    """Output: a .mp4 file, or a folder for frame_00000.png, frame_00001.png, ... (for --path
+    train|test: PNGs named after the frames' file_path)."""
 
     path: str = "orbit"
     """Camera path: orbit, train, test, or a nerfstudio camera_path.json file."""
@@ -113,6 +117,8 @@ class RenderCommand:
         if self.clip is not None:
             model = model.performing(self.clip, self.morph_weights())
         cameras, times = self._cameras_and_times(model)
+        if not as_video and self.path in ("train", "test"):
+            return self._render_dataset_frames(model, started)
 
         with image_progress(len(cameras)) as advance:
             rendered = render_path(model, cameras, times, advance=advance)
@@ -130,6 +136,28 @@ class RenderCommand:
             f"rendered {len(rendered.frames)} frames at {width}x{height}: "
             f"{rendered.frames_per_second:.1f} frames/s rendering ({model.device.type}), "
             f"{time.perf_counter() - started:.1f} s in total -> {written}"
+        )
+        return 0
+
+    def _render_dataset_frames(self, model, started: float) -> int:
+        """The split's frames, named for `eval --renders`, as the evaluation renders them."""
+        from avatar4d.capture.progress import image_progress
+        from avatar4d.data.dnerf import load_dataset
+        from avatar4d.output.dataset_renders import write_dataset_renders
+
+        dataset = load_dataset(model.dataset_root)
+        frames = dataset.splits[self.path]
+        with image_progress(len(frames)) as advance:
+            paths, seconds = write_dataset_renders(
+                model, dataset, frames, self.out, self.force, advance
+            )
+        first = frames[0]
+        speed = len(frames) / seconds if seconds > 0 else float("inf")
+        print(
+            f"rendered {len(frames)} frames at {first.width}x{first.height}: "
+            f"{speed:.1f} frames/s rendering ({model.device.type}), "
+            f"{time.perf_counter() - started:.1f} s in total -> "
+            f"{self.out}/{paths[0].relative_to(self.out).parent.as_posix()}/*.png (RGBA)"
         )
         return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,22 @@ def read_image_size(path: Path) -> tuple[int, int]:
         width, height = image.size
     _check_side_lengths(path, width, height)
     return width, height
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    format: str  # Pillow's name of the file format: "PNG", "JPEG", ...
+    width: int
+    height: int
+    has_alpha: bool  # whether decoding gives alpha of the file's own (see decode_rgba)
+
+
+def read_image_header(path: Path) -> ImageHeader:
+    """Format, size and whether the image stores alpha, from the header only."""
+    with _open(path) as image:
+        header = ImageHeader(str(image.format), *image.size, _stores_alpha(image))
+    _check_side_lengths(path, header.width, header.height)
+    return header
 
 
 SIXTEEN_BIT_GREY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes for 16-bit grey PNGs

@@ -1,8 +1,10 @@
 """The evaluation's output folder: refused before any work, replaced only when it is ours.
 
-``avatar4d eval`` writes metrics.json, report.md and report_images/ into a folder (RUN/eval
-by default) with a manifest; an earlier evaluation there needs --force, and --force replaces
-only avatar4d's own evaluation (io/ownership.py). Both files name the checkpoint scored.
+``avatar4d eval`` writes metrics.json, report.md and report_images/ into a folder (RUN/eval,
+or DIR/eval for ``eval --renders DIR``, by default) with a manifest; an earlier evaluation
+there needs --force, and --force replaces only avatar4d's own evaluation (io/ownership.py).
+Both files name what was scored: the checkpoint, or the renders folder and a hash of its
+images.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from pathlib import Path
 
 from avatar4d.errors import InputError
 from avatar4d.evaluate.report import IMAGES_DIR, REPORT_NAME, write_report
-from avatar4d.evaluate.results import CheckpointSource, write_metrics_json
-from avatar4d.evaluate.run_eval import RunEvaluation
+from avatar4d.evaluate.results import CheckpointSource, Source, write_metrics_json
+from avatar4d.evaluate.scoring import RunEvaluation
 from avatar4d.io.manifest import write_manifest
 from avatar4d.io.output_kinds import EVALUATION
 from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
@@ -45,7 +47,7 @@ def checkpoint_source(run_dir: Path, step: int) -> CheckpointSource:
 
 
 def write_eval_folder(
-    out: Path, evaluation: RunEvaluation, source: CheckpointSource, force: bool
+    out: Path, evaluation: RunEvaluation, source: Source, force: bool
 ) -> tuple[Path, Path]:
     """Replace (with ``force``) or fill ``out``; returns (metrics.json, report.md)."""
     out = Path(out)

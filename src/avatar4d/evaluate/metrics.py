@@ -12,7 +12,9 @@ Conventions chosen here (and reported in docs/GRID_BENCHMARK.md's terms):
   adds a note when any image reaches it.
 - Foreground PSNR: the same squared error, averaged only over pixels where either alpha is
   above 1/255. With no such pixel the value is NaN ("no foreground"); aggregation excludes and
-  counts it.
+  counts it. An (H, W, 3) image has no alpha, so it adds no foreground of its own: a render
+  saved as RGB on white is scored over the ground truth's foreground alone (and when neither
+  image has alpha, every pixel is foreground).
 - SSIM: 11 x 11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, data range 1, the window
   applied by a convolution with zero padding 5 ("same" size) and the SSIM map averaged over
   all pixels and channels. This is the convention of the reference 3DGS code and the 4D
@@ -66,9 +68,11 @@ def psnr(pred: torch.Tensor, gt: torch.Tensor) -> float:
 
 
 def foreground_psnr(pred: torch.Tensor, gt: torch.Tensor) -> float:
-    """PSNR over pixels where either alpha exceeds 1/255; NaN when there are none."""
+    """PSNR over pixels where either alpha exceeds 1/255 (an RGB image has none of its own);
+    NaN when there are none."""
     check_same_size(pred, gt)
-    mask = (alpha_channel(pred) > FOREGROUND_ALPHA) | (alpha_channel(gt) > FOREGROUND_ALPHA)
+    with_alpha = [image for image in (pred, gt) if image.shape[-1] == 4] or [pred]
+    mask = torch.stack([alpha_channel(image) > FOREGROUND_ALPHA for image in with_alpha]).any(0)
     if not bool(mask.any()):
         return math.nan
     error = composite_on_white(pred) - composite_on_white(gt)

@@ -26,9 +26,9 @@ from avatar4d.evaluate.figures import ERROR_COLORMAP, ERROR_SCALE_MAX, compariso
 from avatar4d.evaluate.metrics import PSNR_CAP_DB
 from avatar4d.evaluate.results import (
     METRIC_NAMES,
-    CheckpointSource,
     EvaluationResult,
     FrameRecord,
+    Source,
 )
 from avatar4d.io.atomic import refuse_existing, write_text_atomic
 from avatar4d.io.png import write_png
@@ -127,21 +127,14 @@ def _describe(record: FrameRecord) -> str:
     return ", ".join(parts) + f": PSNR {record.psnr:.2f} dB, SSIM {record.ssim:.4f}"
 
 
-def _source_line(source: CheckpointSource) -> str:
-    return (
-        f"Run `{source.run}` at step {source.step}: checkpoint `{source.checkpoint}` "
-        f"(sha256 `{source.sha256}`)."
-    )
-
-
 def _markdown(
     result: EvaluationResult,
     pictures: dict[str, list[tuple[str, FrameRecord, str]]],
-    source: CheckpointSource | None = None,
+    source: Source | None = None,
 ) -> str:
     lines = ["# Evaluation report", ""]
     if source is not None:
-        lines += [_source_line(source), ""]
+        lines += [source.describe(), ""]
     lines += [
         "Every metric is computed on images composited on a white background. Each cell is "
         "the mean over the subset's images with its 95 % percentile-bootstrap confidence "
@@ -204,7 +197,7 @@ def write_report(
     images: ImageSource | None,
     out_dir: str | Path,
     force: bool = False,
-    source: CheckpointSource | None = None,
+    source: Source | None = None,
 ) -> Path:
     """Write report.md (and its pictures unless ``images`` is None); returns the report path.
 

@@ -3,8 +3,11 @@
 metrics.json schema (every number a float; a mean with no finite value is null)::
 
     {
-      "source": {"run": "/abs/run", "step": 3000,          # what was evaluated
-                 "checkpoint": "checkpoints/step_003000.safetensors", "sha256": "..."},
+      "source": {"run": "/abs/run", "step": 3000,          # what was evaluated: a run ...
+                 "checkpoint": "checkpoints/step_003000.safetensors", "sha256": "...",
+                 "scored": "renders quantised to 8-bit straight-alpha RGBA, ..."},
+             | {"renders": "/abs/renders", "images": 96,    # ... or a folder of renders
+                "sha256": "...", "modes": {"RGBA": 96}, "scored": "the PNG files, ..."},
       "subsets": {
         "novel_view": {
           "psnr":    {"mean": 28.4, "ci95": [27.9, 28.9], "n": 96},
@@ -90,6 +93,16 @@ class FrameRecord:
         return getattr(self, metric)
 
 
+RUN_SCORED = (
+    "renders quantised to 8-bit straight-alpha RGBA, the PNGs `avatar4d render RUN --path test` "
+    "writes, composited on white"
+)
+RENDERS_SCORED = (
+    "the PNG files as stored: RGBA composited on white, RGB (no alpha) taken as on white with "
+    "the foreground of fg_psnr from the ground truth's alpha alone"
+)
+
+
 @dataclass(frozen=True)
 class CheckpointSource:
     """The checkpoint an evaluation scored, so results can be told from a later run's."""
@@ -105,7 +118,49 @@ class CheckpointSource:
             "step": self.step,
             "checkpoint": self.checkpoint,
             "sha256": self.sha256,
+            "scored": RUN_SCORED,
         }
+
+    def describe(self) -> str:
+        return (
+            f"Run `{self.run}` at step {self.step}: checkpoint `{self.checkpoint}` "
+            f"(sha256 `{self.sha256}`). Scored: {RUN_SCORED}."
+        )
+
+    def title(self) -> str:
+        return f"held-out quality at step {self.step}"
+
+
+@dataclass(frozen=True)
+class RendersSource:
+    """A folder of renders made by anything, so results can be told from another folder's."""
+
+    folder: Path  # absolute
+    images: int
+    sha256: str  # over the images' relative paths and contents (renders_folder.images_digest)
+    modes: dict[str, int]  # "RGBA" | "RGB" -> how many images store alpha or not
+
+    def to_json(self) -> dict:
+        return {
+            "renders": str(self.folder),
+            "images": self.images,
+            "sha256": self.sha256,
+            "modes": dict(self.modes),
+            "scored": RENDERS_SCORED,
+        }
+
+    def describe(self) -> str:
+        modes = ", ".join(f"{count} {mode}" for mode, count in sorted(self.modes.items()))
+        return (
+            f"Renders in `{self.folder}`: {self.images} PNG files ({modes}; sha256 of the "
+            f"images `{self.sha256}`). Scored: {RENDERS_SCORED}."
+        )
+
+    def title(self) -> str:
+        return f"held-out quality of {self.folder.name}"
+
+
+Source = CheckpointSource | RendersSource
 
 
 @dataclass(frozen=True)
@@ -237,7 +292,7 @@ def _summary_json(summary: MeanCI | None) -> dict | str:
     }
 
 
-def metrics_json_dict(result: EvaluationResult, source: CheckpointSource | None = None) -> dict:
+def metrics_json_dict(result: EvaluationResult, source: Source | None = None) -> dict:
     """The metrics.json content (schema in the module docstring; no "source" without one)."""
     document = {} if source is None else {"source": source.to_json()}
     return document | {
@@ -255,7 +310,7 @@ def write_metrics_json(
     result: EvaluationResult,
     path: str | Path,
     force: bool = False,
-    source: CheckpointSource | None = None,
+    source: Source | None = None,
 ) -> Path:
     """Write metrics.json atomically; an existing file is replaced only with ``force``."""
     text = json.dumps(metrics_json_dict(result, source), indent=2, allow_nan=False) + "\n"

@@ -1,32 +1,32 @@
-"""Score a trained model on a dataset's test frames (and a fixed sample of train frames)."""
+"""Score a trained model on a dataset's test frames (and a fixed sample of train frames).
+
+The model's renders go through the same scoring path as any folder of renders
+(``scoring.evaluate_predictions``), quantised to 8-bit straight-alpha RGBA first: exactly the
+PNGs ``avatar4d render RUN --path test`` writes (``render_frames_rgba8`` makes both).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from itertools import groupby
 
 import numpy as np
 import torch
 
 from avatar4d.data.dataset import Dataset, Frame
-from avatar4d.data.dnerf import load_image_rgba
-from avatar4d.data.image_limits import check_header_size
 from avatar4d.dataset_format import NOVEL_POSE
-from avatar4d.evaluate.lpips_metric import LpipsMetric, lpips_available
-from avatar4d.evaluate.metrics import score_image
-from avatar4d.evaluate.report import BestWorstKeeper
-from avatar4d.evaluate.results import EvaluationResult, FrameRecord, fixed_train_sample, summarize
+from avatar4d.evaluate.results import fixed_train_sample
+from avatar4d.evaluate.scoring import (
+    Progress,
+    RunEvaluation,
+    evaluate_predictions,
+    quantize_rgba,
+)
 from avatar4d.run.trained import TrainedModel
 
+__all__ = ["RunEvaluation", "evaluate_model", "render_frames_rgba8", "render_straight_rgba"]
+
 MAX_CAMERAS_PER_BATCH = 16
-Progress = Callable[[int, int], None]
-
-
-@dataclass
-class RunEvaluation:
-    result: EvaluationResult
-    images: BestWorstKeeper  # the best and worst frame of each subset, for the report
 
 
 def performed_clip(frame: Frame) -> str | None:
@@ -74,44 +74,19 @@ def _batches(frames: Sequence[Frame]) -> list[list[Frame]]:
     return batches
 
 
-def _score_frames(
-    model: TrainedModel,
-    frames: Sequence[Frame],
-    subset_of: Callable[[Frame], str | None],
-    lpips: LpipsMetric | None,
-    keeper: BestWorstKeeper | None,
-    progress: Progress | None,
-    done: int,
-    total: int,
-) -> list[FrameRecord]:
-    scored = {}
-    for batch in _batches(frames):
-        posed_model, t = pose_for(model, batch[0])
-        renders = render_straight_rgba(posed_model, batch, t)
-        for frame, pred in zip(batch, renders, strict=True):
-            gt = (
-                torch.as_tensor(np.array(load_image_rgba(frame)), device=pred.device).float()
-                / 255.0
-            )
-            scores = score_image(pred, gt, lpips)
-            record = FrameRecord.from_scores(
-                frame_id=f"{frame.image_path.parent.name}/{frame.image_path.stem}",
-                subset=subset_of(frame),
-                time=frame.time,
-                camera_index=frame.camera_index,
-                scores=scores,
-            )
-            scored[id(frame)] = (record, pred, gt)
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    records = []
-    for frame in frames:  # records in dataset order, whatever order they were rendered in
-        record, pred, gt = scored[id(frame)]
-        if keeper is not None:
-            keeper.offer(record, pred, gt)
-        records.append(record)
-    return records
+def render_frames_rgba8(
+    model: TrainedModel, frames: Sequence[Frame]
+) -> Iterator[tuple[Frame, torch.Tensor]]:
+    """(frame, (H, W, 4) uint8 straight-alpha render on the model's device), batch by batch.
+
+    Frames come grouped by time, not in the order given. The evaluation and ``render --path
+    test`` both render through here, so the two see the very same bytes.
+    """
+    with torch.no_grad():
+        for batch in _batches(frames):
+            posed_model, t = pose_for(model, batch[0])
+            renders = quantize_rgba(render_straight_rgba(posed_model, batch, t))
+            yield from zip(batch, renders, strict=True)
 
 
 def evaluate_model(
@@ -121,17 +96,8 @@ def evaluate_model(
     progress: Progress | None = None,
 ) -> RunEvaluation:
     """Every test frame scored by subset, plus a fixed sample of train frames."""
-    test = dataset.splits.get("test", [])
     train = dataset.splits.get("train", [])
     train_frames = [train[i] for i in fixed_train_sample(len(train), train_sample)]
-    total = len(test) + len(train_frames)
-    for frame in [*test, *train_frames]:  # every image readable at its frame's size, first
-        check_header_size(frame.image_path, frame.width, frame.height)
-    lpips = LpipsMetric() if lpips_available() else None
-    keeper = BestWorstKeeper()
-    with torch.no_grad():
-        records = _score_frames(model, test, lambda f: f.subset, lpips, keeper, progress, 0, total)
-        train_records = _score_frames(
-            model, train_frames, lambda f: "train", lpips, None, progress, len(test), total
-        )
-    return RunEvaluation(result=summarize(records, train_records), images=keeper)
+    return evaluate_predictions(
+        dataset, lambda frames: render_frames_rgba8(model, frames), train_frames, progress
+    )

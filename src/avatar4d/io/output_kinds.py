@@ -116,6 +116,7 @@ EVALUATION = OutputKind(
 FRAME_SEQUENCE = OutputKind(
     name="frame-sequence",
     label="rendered frames",
+    nested=(EVALUATION.name,),  # eval --renders DIR writes DIR/eval
     legacy_hint="; frames rendered before manifests cannot be told from anyone else's",
 )
 PLY_EXPORT = OutputKind(

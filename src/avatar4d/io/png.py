@@ -1,4 +1,4 @@
-"""One RGB image to a PNG file, atomically."""
+"""One RGB or RGBA image to a PNG file, atomically."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ def check_rgb_frame(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
-def write_png(path: str | Path, rgb: np.ndarray, force: bool = False) -> Path:
-    """Write an (H, W, 3) uint8 image; an existing file is replaced only with ``force``."""
+def write_png(path: str | Path, pixels: np.ndarray, force: bool = False) -> Path:
+    """Write an (H, W, 3) RGB or (H, W, 4) straight-alpha RGBA uint8 image; an existing file
+    is replaced only with ``force``."""
     from PIL import Image
 
-    image = Image.fromarray(check_rgb_frame(rgb))
+    pixels = np.asarray(pixels)
+    if not (pixels.ndim == 3 and pixels.shape[2] == 4 and pixels.dtype == np.uint8):
+        pixels = check_rgb_frame(pixels)
+    image = Image.fromarray(np.ascontiguousarray(pixels))  # RGB or RGBA, from the shape
     with atomic_path(path, force) as temp_path:
         image.save(temp_path, format="PNG")
     return Path(path)

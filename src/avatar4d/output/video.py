@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -183,11 +183,19 @@ def _existing_frames(out_dir: Path) -> list[Path]:
     return sorted(p for p in out_dir.iterdir() if _PNG_PATTERN.match(p.name))
 
 
-def check_frame_folder(out_dir: str | Path, force: bool) -> None:
+def check_frame_folder(
+    out_dir: str | Path, force: bool, names: Sequence[str] | None = None
+) -> None:
     """InputError unless frames may go into ``out_dir``: without ``force`` it must hold no
-    frame_*.png; with ``force`` everything in it must be frames avatar4d rendered there."""
+    frame_*.png (or none of ``names``, when the frames are named so); with ``force``
+    everything in it must be frames avatar4d rendered there."""
     out_dir = Path(out_dir)
-    existing = "frame_*.png files" if _existing_frames(out_dir) else None
+    if names is None:
+        existing = "frame_*.png files" if _existing_frames(out_dir) else None
+    else:
+        present = [name for name in names if (out_dir / name).exists()]
+        existing = f"{present[0]} and {len(present) - 1} more" if len(present) > 1 else None
+        existing = existing or (present[0] if present else None)
     check_owned_output(out_dir, FRAME_SEQUENCE, force, existing)
 
 
