@@ -153,7 +153,10 @@ def main() -> int:
 
     if "grid" in stages and not (grid_dir / "scene.json").exists():
         summary = write_grid(
-            args.asset, args.clip, grid_dir, RigSettings(width=args.res, height=args.res)
+            args.asset,
+            args.clip,
+            grid_dir,
+            RigSettings(width=args.res, height=args.res, train_times=60),  # Grid-24x60
         )
         result["grid"] = {
             "images": summary.images,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,10 @@ def test_a_file_added_below_a_dataset_folder_is_named_with_its_path(fake_asset, 
 
 
 def forget_manifest(dataset: Path) -> None:
-    """Make ``dataset`` look as datasets written before manifests did."""
+    """Make ``dataset`` look as datasets written before manifests did (they had no copy of
+    their asset either)."""
     (dataset / MANIFEST_NAME).unlink()
+    shutil.rmtree(dataset / "asset")
 
 
 def test_a_dataset_from_before_manifests_is_replaced_when_it_holds_only_its_layout(

@@ -15,6 +15,7 @@ from PIL import Image
 
 import avatar4d
 from avatar4d.asset.posed_mesh import Material, PosedMesh, PosedPart
+from avatar4d.capture.asset_copy import sha256_of
 from avatar4d.capture.clip_motion import MotionMeter, refuse_still_clip
 from avatar4d.capture.grid_plan import novel_times, train_times
 from avatar4d.capture.grid_writer import write_grid_for_asset
@@ -58,6 +59,8 @@ SCENE_KEYS = {
     "camera_distance",
     "image",
     "tracks",
+    "clips",  # the one clip, with its times
+    "asset",  # the dataset's own copy of the asset
 }
 
 
@@ -216,6 +219,12 @@ def test_scene_json_records_provenance_and_grid(fake_asset, tmp_path):
         "alpha": "straight",
         "composite_on": "white",
     }
+    assert scene["clips"] == [
+        {"name": "Slide", "role": "train", "duration_s": 2.0, "train_times": 2, "novel_times": 1}
+    ]
+    copy = out / "asset" / "sliding.glb"
+    assert copy.read_bytes() == b"not read by the fake"
+    assert scene["asset"] == {"file": "asset/sliding.glb", "sha256": sha256_of(copy)}
 
 
 def test_existing_dataset_is_refused_without_force(fake_asset, tmp_path):

@@ -12,6 +12,8 @@ from avatar4d.capture.rig import RigSettings, build_rig, camera_distance
 from avatar4d.dataset_format import TEST_SUBSETS
 from avatar4d.errors import InputError
 
+SINGLE_CLIP_SUBSETS = TEST_SUBSETS[:3]  # novel_pose needs a --novel-clip
+
 CENTER = np.array([0.3, 1.1, -0.2])
 RADIUS = 0.9
 
@@ -121,7 +123,8 @@ def test_default_plan_counts(default_plan):
     plan = default_plan
     assert len(plan.train) == 1440
     assert plan.image_count == 1440 + 3 * 96
-    for subset in TEST_SUBSETS:
+    assert not any(f.subset == "novel_pose" for f in plan.test)
+    for subset in SINGLE_CLIP_SUBSETS:
         assert sum(f.subset == subset for f in plan.test) == 96
         assert sum(f.subset == subset for f in plan.val) == 2
     assert len(plan.val) == 6
@@ -132,7 +135,7 @@ def test_default_plan_counts(default_plan):
 
 
 def test_default_subsets_follow_the_benchmark(default_plan):
-    by_subset = {s: [f for f in default_plan.test if f.subset == s] for s in TEST_SUBSETS}
+    by_subset = {s: [f for f in default_plan.test if f.subset == s] for s in SINGLE_CLIP_SUBSETS}
     view = by_subset["novel_view"]
     assert {f.camera.index for f in view} == set(range(24, 32))
     assert {f.time_index for f in view} == set(range(0, 60, 5))  # every 5th train time
@@ -170,7 +173,7 @@ def test_small_custom_grid_generalises_the_subsets():
     assert [c.elevation_deg for c in novel] == [5.0, 5.0, 5.0]
     plan = plan_grid(train, novel, settings.train_times, settings.novel_times)
     assert len(plan.train) == 6 * 10
-    counts = {s: sum(f.subset == s for f in plan.test) for s in TEST_SUBSETS}
+    counts = {s: sum(f.subset == s for f in plan.test) for s in SINGLE_CLIP_SUBSETS}
     assert counts == {"novel_view": 9, "novel_time": 9, "novel_both": 9}
     view_times = {f.time_index for f in plan.test if f.subset == "novel_view"}
     assert view_times == {0, 3, 6}

@@ -8,8 +8,9 @@ imports these.
 """
 
 # The test frames' subsets, in report order: novel cameras at train times, train cameras at
-# novel times, novel cameras at novel times (capture/grid_plan.py says how each is picked).
-TEST_SUBSETS = ("novel_view", "novel_time", "novel_both")
+# novel times, novel cameras at novel times, and (grids with --novel-clip only) novel cameras
+# on a clip never trained (capture/grid_plan.py says how each is picked).
+TEST_SUBSETS = ("novel_view", "novel_time", "novel_both", "novel_pose")
 
 MAX_TRACK_POINTS = 1_000_000
 MAX_TRACK_TIMES = 10_000

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from avatar4d import __version__
-from avatar4d.capture.grid_plan import GridPlan, PlannedFrame
+from avatar4d.capture.asset_copy import AssetCopy
+from avatar4d.capture.grid_plan import ClipTimes, GridPlan, PlannedFrame
 from avatar4d.capture.rig import RigSettings
 from avatar4d.capture.surface_tracks import TRACKS_FILE
 
@@ -25,6 +26,9 @@ def frame_entry(frame: PlannedFrame) -> dict:
         "camera_index": int(camera.index),
         "time_index": int(frame.time_index),
     }
+    if frame.clip is not None and frame.clip_time is not None:  # grids of several clips
+        entry["clip"] = frame.clip
+        entry["clip_time"] = float(frame.clip_time)
     if frame.subset is not None:
         entry["subset"] = frame.subset
     if frame.depth_file_path is not None:
@@ -72,7 +76,15 @@ def scene_document(
     camera_distance: float,
     track_points: int = 0,
     track_times: int = 0,
+    clips: list[ClipTimes] | None = None,
+    novel_clips: list[ClipTimes] | None = None,
+    durations: dict[str, float] | None = None,
+    asset_copy: AssetCopy | None = None,
+    chosen_times: dict[str, dict] | None = None,
 ) -> dict:
+    """scene.json; ``clips`` (train) and ``novel_clips`` list every clip with its times (a
+    single-clip grid: the one clip), ``asset_copy`` the dataset's own copy of the asset and
+    ``chosen_times`` how grid chose each clip's train times from its motion."""
     document = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -91,8 +103,8 @@ def scene_document(
             "novel_elevations_deg": settings.novel_elevations_per_camera(),
             "fov_y_deg": float(settings.fov_y_deg),
             "sphere_fraction": float(settings.sphere_fraction),
-            "train_times": int(settings.train_times),
-            "novel_times": int(settings.novel_times),
+            "train_times": sum(c.train_times for c in clips or []) or int(settings.train_times),
+            "novel_times": sum(c.novel_times for c in clips or []) or int(settings.novel_times),
             "width": int(settings.width),
             "height": int(settings.height),
             "samples": int(settings.samples),
@@ -101,9 +113,35 @@ def scene_document(
         "camera_distance": float(camera_distance),
         "image": {"background": "transparent", "alpha": "straight", "composite_on": "white"},
     }
+    durations = durations or {}
+    clip_entries = [
+        _clip_entry(clip, role, durations.get(clip.name, clip_duration_s), chosen_times)
+        for role, listed in (("train", clips or []), ("novel_pose", novel_clips or []))
+        for clip in listed
+    ]
+    if clip_entries:
+        document["clips"] = clip_entries
+    if asset_copy is not None:
+        document["asset"] = {
+            "file": asset_copy.file,
+            "sha256": asset_copy.sha256,
+            **({"resources": asset_copy.resources} if asset_copy.resources else {}),
+        }
     if track_points > 0:
         document["tracks"] = {"file": TRACKS_FILE, "points": track_points, "times": track_times}
     return document
+
+
+def _clip_entry(
+    clip: ClipTimes, role: str, duration: float, chosen: dict[str, dict] | None
+) -> dict:
+    entry: dict = {"name": clip.name, "role": role, "duration_s": float(duration)}
+    if role == "train":
+        entry["train_times"] = int(clip.train_times)
+    entry["novel_times"] = int(clip.novel_times)
+    if chosen and clip.name in chosen and role == "train":
+        entry["train_times_from_motion"] = chosen[clip.name]
+    return entry
 
 
 def write_json(path: Path, document: dict) -> None:

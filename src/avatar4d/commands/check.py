@@ -108,7 +108,7 @@ class CheckCommand:
         tracks = read_tracks(dataset)  # a damaged tracks file is an error, like an image
         if tracks is not None:
             check_covers(tracks, sorted({f.time for f in dataset.train if f.time is not None}))
-        report = analyse_coverage(dataset, _check_images(dataset, progress_console))
+        report = analyse_coverage(dataset, _check_images(dataset, progress_console), tracks)
 
         def line(label: str, text: str) -> None:
             console.print(f"[bold]{label:<{LABEL_WIDTH}}[/]{escape(text)}")

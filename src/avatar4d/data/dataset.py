@@ -29,6 +29,10 @@ class Frame:
     source: str = ""  # "transforms_train.json frame 3": where the frame came from, for messages
     depth_path: Path | None = None  # its depth map (16-bit PNG), resolved inside the dataset
     depth_unit: float | None = None  # world units per depth map count, as the file gives it
+    # The clip shown and the normalised time within it: a frame's "clip" and "clip_time" (grids
+    # of several clips), or for a single-clip avatar4d grid its scene.json clip and "time".
+    clip: str | None = None
+    clip_time: float | None = None
 
     @property
     def position(self) -> np.ndarray:
@@ -55,6 +59,15 @@ class Dataset:
     @property
     def train(self) -> list[Frame]:
         return self.splits["train"]
+
+    @property
+    def asset_file(self) -> Path | None:
+        """The dataset's own copy of its asset (scene.json "asset"), when it has one."""
+        entry = (self.scene or {}).get("asset")
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            return None
+        path = (self.root / entry["file"]).resolve()
+        return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
 
     def all_frames(self) -> list[Frame]:
         return [frame for frames in self.splits.values() for frame in frames]

@@ -134,6 +134,7 @@ def _frame(
     subset = entry.get("subset")
     if subset is not None and not isinstance(subset, str):
         raise ValueError(f"subset must be a string, got {subset!r}")
+    clip, clip_time = _clip_of(entry)
 
     try:
         image_path = resolve_image_path(root, file_path)
@@ -164,7 +165,38 @@ def _frame(
         source=f"transforms_{split}.json frame {number}",
         depth_path=_depth_path(root, entry),
         depth_unit=depth_unit,
+        clip=clip,
+        clip_time=clip_time,
     )
+
+
+def _clip_of(entry: dict) -> tuple[str | None, float | None]:
+    """A frame's ``clip`` and ``clip_time`` (grids of several clips); both or neither."""
+    clip, clip_time = entry.get("clip"), entry.get("clip_time")
+    if clip is None and clip_time is None:
+        return None, None
+    if not isinstance(clip, str) or not clip:
+        raise ValueError(f"clip must be a non-empty string next to clip_time, got {clip!r}")
+    if (
+        isinstance(clip_time, bool)
+        or not isinstance(clip_time, (int, float))
+        or not 0.0 <= clip_time <= 1.0
+    ):
+        raise ValueError(f"clip_time must be a number in [0, 1] next to clip, got {clip_time!r}")
+    return clip, float(clip_time)
+
+
+def _with_single_clip(splits: dict[str, list[Frame]], scene: dict | None) -> dict:
+    """Frames of a single-clip avatar4d grid name its clip (scene.json), at clip time = time."""
+    source = (scene or {}).get("source")
+    clip = source.get("clip") if isinstance(source, dict) else None
+    frames = [frame for split_frames in splits.values() for frame in split_frames]
+    if not isinstance(clip, str) or any(frame.clip is not None for frame in frames):
+        return splits
+    return {
+        split: [dataclasses.replace(f, clip=clip, clip_time=f.time) for f in split_frames]
+        for split, split_frames in splits.items()
+    }
 
 
 def read_transforms(root: Path, split: str) -> list[Frame]:
@@ -258,6 +290,7 @@ def load_dataset(root: Path) -> Dataset:
         if not isinstance(scene, dict):
             raise InputError(scene_path, "expected a JSON object")
         bounds = _bounds(scene, scene_path)
+    splits = _with_single_clip(splits, scene)
 
     return Dataset(
         root=root,

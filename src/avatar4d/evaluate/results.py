@@ -51,6 +51,7 @@ _GAP_MEANING = {
     "novel_view": "the model overfits the training views",
     "novel_time": "the model overfits the training times",
     "novel_both": "the model overfits the training views and times",
+    "novel_pose": "the model does not carry over to poses of clips it was not trained on",
 }
 
 

@@ -16,6 +16,7 @@ from avatar4d.data.camera_layout import (
     largest_azimuth_gap,
     subject_centre,
 )
+from avatar4d.data.coverage.clips import clip_coverage, clip_motion, motion_findings
 from avatar4d.data.coverage.findings import coverage_findings
 from avatar4d.data.coverage.report import (
     NOVEL_TIME_SUBSETS,
@@ -31,6 +32,7 @@ from avatar4d.data.coverage.report import (
 )
 from avatar4d.data.dataset import Dataset, Frame
 from avatar4d.data.image_sanity import ImageSanity
+from avatar4d.data.tracks import SurfaceTracks
 
 __all__ = ["CoverageReport", "Finding", "analyse_coverage"]
 
@@ -231,8 +233,11 @@ def held_out_sanity(dataset: Dataset, centre: np.ndarray) -> HeldOutSanity | Non
     )
 
 
-def analyse_coverage(dataset: Dataset, images: ImageSanity | None = None) -> CoverageReport:
-    """Numbers and findings for ``avatar4d check``; ``images`` from check_images, if run."""
+def analyse_coverage(
+    dataset: Dataset, images: ImageSanity | None = None, tracks: SurfaceTracks | None = None
+) -> CoverageReport:
+    """Numbers and findings for ``avatar4d check``; ``images`` from check_images, if run;
+    ``tracks`` (the dataset's surface tracks) to measure the motion between train times."""
     spread = camera_spread(dataset)
     report = CoverageReport(
         root=str(dataset.root),
@@ -244,5 +249,8 @@ def analyse_coverage(dataset: Dataset, images: ImageSanity | None = None) -> Cov
         images=images,
         cameras_with_mixed_poses=cameras_with_mixed_poses(dataset.all_frames()),
     )
-    report.findings = coverage_findings(report)
+    report.clips = clip_coverage(dataset)
+    if tracks is not None:
+        report.motion = clip_motion(dataset, tracks, np.asarray(spread.centre))
+    report.findings = coverage_findings(report) + motion_findings(report.motion)
     return report

@@ -89,6 +89,8 @@ class CoverageReport:
     # camera_index values whose frames do not share one pose (the index names no fixed camera)
     cameras_with_mixed_poses: list[int] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    clips: list = field(default_factory=list)  # ClipCoverage (coverage/clips.py), per clip
+    motion: list = field(default_factory=list)  # ClipMotion, per clip (datasets with tracks)
 
     @property
     def warnings(self) -> list[Finding]:

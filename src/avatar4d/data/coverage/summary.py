@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from avatar4d.data.coverage.clips import clip_lines
 from avatar4d.data.coverage.report import CoverageReport
 
 
@@ -69,6 +70,7 @@ def summary_lines(report: CoverageReport) -> list[tuple[str, str]]:
                 f"{subsets}{novel}; repeats of train frames: {len(test.test_duplicates_of_train)}",
             )
         )
+    lines += clip_lines(report.clips, report.motion)
     if images is not None:
         decoded = (
             f"{images.decoded_count} decoded (a deterministic sample)"
