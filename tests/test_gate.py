@@ -60,7 +60,7 @@ def test_malformed_gates_name_expression_and_allowed(expression, problem):
     assert raised.value.where == f"gate {expression!r}"
     assert problem in raised.value.problem
     if problem != "not a finite number":
-        assert "novel_view, novel_time, novel_both, test" in raised.value.problem
+        assert "novel_view, novel_time, novel_both, novel_pose, test" in raised.value.problem
         assert ">=, >, <=, <" in raised.value.problem
 
 
