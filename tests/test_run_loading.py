@@ -150,7 +150,12 @@ WHOLE = "must be a whole number in"
             "nodes",
             "model.motion settings missing: nodes, neighbours, residual_control_points",
         ),
-        ("model", "motion.name", "bones", "model.motion.name must be spline or nodes, got 'bones'"),
+        (
+            "model",
+            "motion.name",
+            "bones",
+            "model.motion.name must be one of spline, nodes, rig, got 'bones'",
+        ),
         ("model", "motion.bogus", 1, "unknown model.motion settings: bogus"),
         ("model", "shading", "lambert", "model.shading is lambert but train.shading is static"),
         (

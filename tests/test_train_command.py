@@ -12,6 +12,7 @@ import tyro
 from avatar4d import cli
 from avatar4d.commands.train import TrainCommand
 from avatar4d.errors import InputError
+from avatar4d.model.motions.registry import MOTION_MODELS
 from avatar4d.model.motions.spline import SplineSettings, SplineStructure
 from avatar4d.model.spec import ModelSpec
 from avatar4d.run.config import SECTIONS, TrainConfig, with_settings
@@ -81,7 +82,7 @@ DIFFERING = sorted(
 # Each motion model's settings where the presets' differ, with the model chosen.
 MOTION_DIFFERING = [
     (motion, name)
-    for motion in ("spline", "nodes")
+    for motion in MOTION_MODELS
     for name, value in flat_values(preset_config("cpu", motion)).items()
     if name.startswith("motion.") and flat_values(preset_config("gpu", motion))[name] != value
 ]
@@ -133,7 +134,7 @@ def test_a_motion_option_given_with_a_preset_overrides_it_exactly(preset, motion
 
 
 @pytest.mark.parametrize("preset", ["cpu", "gpu"])
-@pytest.mark.parametrize("motion", ["spline", "nodes"])
+@pytest.mark.parametrize("motion", list(MOTION_MODELS))
 @pytest.mark.parametrize("spelling", ["--motion", "--motion=", "motion:"])
 def test_choosing_the_motion_model_gives_the_presets_settings_for_it(preset, motion, spelling):
     words = [spelling, motion] if spelling == "--motion" else [spelling + motion]
@@ -172,12 +173,12 @@ def test_the_issue_command_trains_2000_steps_without_nodes():
 
 
 def test_an_unknown_motion_model_is_one_line(capsys):
-    assert cli.main(["train", "data", "--out", "run", "--motion", "rig"]) == 2
+    assert cli.main(["train", "data", "--out", "run", "--motion", "bones"]) == 2
     assert capsys.readouterr().err == (
-        "avatar4d: error: --motion: unknown motion model 'rig'; known: spline, nodes\n"
+        "avatar4d: error: --motion: unknown motion model 'bones'; known: spline, nodes, rig\n"
     )
     assert cli.main(["train", "data", "--out", "run", "--motion"]) == 2
-    assert "--motion: needs a motion model: spline or nodes" in capsys.readouterr().err
+    assert "--motion: needs a motion model: one of spline, nodes, rig" in capsys.readouterr().err
     assert cli.main(["train", "data", "--out", "run", "--motion.nodes", "64"]) == 2
     assert "--motion.nodes" in capsys.readouterr().err  # the spline model has no such option
 

@@ -11,6 +11,7 @@ import yaml
 
 from avatar4d.errors import InputError
 from avatar4d.model.motions.nodes import NodeSettings, NodeStructure
+from avatar4d.model.motions.registry import MOTION_MODELS
 from avatar4d.model.motions.spline import SplineSettings, SplineStructure
 from avatar4d.model.spec import ModelSpec
 from avatar4d.run.config import TrainConfig, with_settings
@@ -111,8 +112,10 @@ def test_config_from_dict_rejects_unknown_keys_and_wrong_types():
         config_from_dict({**values, "losses": {**values["losses"], "bogus": 1}}, "config.yml")
     with pytest.raises(InputError, match="steps must be int"):
         config_from_dict({**values, "steps": "many"}, "config.yml")
-    with pytest.raises(InputError, match=r"motion.name must be spline or nodes, got 'rig'"):
-        config_from_dict({**values, "motion": {"name": "rig"}}, "config.yml")
+    with pytest.raises(
+        InputError, match=r"motion.name must be one of spline, nodes, rig, got 'bones'"
+    ):
+        config_from_dict({**values, "motion": {"name": "bones"}}, "config.yml")
     with pytest.raises(InputError, match=r"unknown settings: motion\.nodes"):
         config_from_dict({**values, "motion": {"name": "spline", "nodes": 3}}, "config.yml")
     with pytest.raises(InputError, match=r"settings missing: densify; the file is damaged"):
@@ -196,7 +199,7 @@ def test_validate_names_the_option(change, option):
 def test_presets_are_complete_valid_instances_for_every_motion_model():
     cpu, gpu = preset_config("cpu"), preset_config("gpu")
     for preset in PRESETS:
-        for motion in ("spline", "nodes"):
+        for motion in MOTION_MODELS:
             config = preset_config(preset, motion)
             config.validate()
             assert config.motion.name == motion

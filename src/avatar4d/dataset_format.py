@@ -11,6 +11,7 @@ imports these.
 # novel times, novel cameras at novel times, and (grids with --novel-clip only) novel cameras
 # on a clip never trained (capture/grid_plan.py says how each is picked).
 TEST_SUBSETS = ("novel_view", "novel_time", "novel_both", "novel_pose")
+NOVEL_POSE = "novel_pose"
 
 MAX_TRACK_POINTS = 1_000_000
 MAX_TRACK_TIMES = 10_000

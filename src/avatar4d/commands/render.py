@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,11 @@ class RenderCommand:
 
     step: int | None = None
     """Checkpoint step. Default: the newest."""
+    clip: str | None = None
+    """Perform this clip of the character (trained on or not; times 0..1 play it once): runs
+    of the mesh-driven motion model (--motion rig) only. Default: the trained timeline."""
+    morph: tuple[str, ...] = ()
+    """Morph-target weights on top of the clip, NAME=WEIGHT (repeatable; with --clip)."""
 
     device: str = "auto"
     """auto (CUDA when available), cpu or cuda."""
@@ -108,6 +114,8 @@ class RenderCommand:
         else:
             check_frame_folder(self.out, self.force)
         model = load_trained_model(self.run_dir, self.step, self.device)
+        if self.clip is not None:
+            model = model.performing(self.clip, self.morph_weights())
         cameras, times = self._cameras_and_times(model)
         if not as_video and self.path in ("train", "test"):
             return self._render_dataset_frames(model, started)
@@ -169,6 +177,25 @@ class RenderCommand:
         for option, value in (("--t", self.t), ("--t0", self.t0), ("--t1", self.t1)):
             check_between(option, value, 0.0, 1.0)
         check_at_least("--step", self.step, 0)
+        if self.morph and self.clip is None:
+            raise InputError("--morph", "needs --clip (the clip the morph weights go on top of)")
+        self.morph_weights()
+
+    def morph_weights(self) -> dict[str, float]:
+        """--morph NAME=WEIGHT as a mapping; one line naming the bad word."""
+        weights = {}
+        for word in self.morph:
+            name, equals, text = word.partition("=")
+            try:
+                weight = float(text)
+            except ValueError:
+                weight = math.nan
+            if not equals or not name or not math.isfinite(weight):
+                raise InputError(
+                    "--morph", f"expected NAME=WEIGHT with a finite weight, got {word!r}"
+                )
+            weights[name] = weight
+        return weights
 
     def _cameras_and_times(self, model):
         from avatar4d.output.time_mapping import time_mapping

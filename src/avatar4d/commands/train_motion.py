@@ -37,7 +37,9 @@ def chosen_motion(args: Sequence[str]) -> str | None:
     for index, arg in enumerate(args):
         if arg == CHOOSER:
             if index + 1 >= len(args) or args[index + 1].startswith("-"):
-                raise InputError(CHOOSER, f"needs a motion model: {' or '.join(MOTION_MODELS)}")
+                raise InputError(
+                    CHOOSER, f"needs a motion model: one of {', '.join(MOTION_MODELS)}"
+                )
             chosen = args[index + 1]
         elif arg.startswith(CHOOSER + "="):
             chosen = arg.removeprefix(CHOOSER + "=")

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from avatar4d.data.dataset import Dataset, Frame
+from avatar4d.dataset_format import NOVEL_POSE
 from avatar4d.evaluate.results import fixed_train_sample
 from avatar4d.evaluate.scoring import (
     Progress,
@@ -26,6 +27,21 @@ from avatar4d.run.trained import TrainedModel
 __all__ = ["RunEvaluation", "evaluate_model", "render_frames_rgba8", "render_straight_rgba"]
 
 MAX_CAMERAS_PER_BATCH = 16
+
+
+def performed_clip(frame: Frame) -> str | None:
+    """The clip a novel_pose frame shows (never on the trained timeline), else None."""
+    return frame.clip if frame.subset == NOVEL_POSE else None
+
+
+def pose_for(model: TrainedModel, frame: Frame) -> tuple[TrainedModel, float]:
+    """The model and time that render ``frame``: a novel_pose frame's clip performed by a
+    model that can (the mesh-driven one); any other model is asked for the frame's time, as
+    it would be by a user (it learned one timeline and cannot perform another clip)."""
+    clip = performed_clip(frame)
+    if clip is not None and model.can_perform:
+        return model.performing(clip), frame.clip_time or 0.0
+    return model, frame.time or 0.0
 
 
 def render_straight_rgba(model: TrainedModel, frames: Sequence[Frame], t: float) -> torch.Tensor:
@@ -47,8 +63,8 @@ def render_straight_rgba(model: TrainedModel, frames: Sequence[Frame], t: float)
 def _batches(frames: Sequence[Frame]) -> list[list[Frame]]:
     """Frames grouped by (time, size) so one deformation serves a batch of cameras."""
 
-    def key(frame: Frame) -> tuple[float, int, int]:
-        return (frame.time or 0.0, frame.width, frame.height)
+    def key(frame: Frame) -> tuple[str, float, int, int]:
+        return (performed_clip(frame) or "", frame.time or 0.0, frame.width, frame.height)
 
     batches = []
     for _, group in groupby(sorted(frames, key=key), key=key):
@@ -68,7 +84,8 @@ def render_frames_rgba8(
     """
     with torch.no_grad():
         for batch in _batches(frames):
-            renders = quantize_rgba(render_straight_rgba(model, batch, batch[0].time or 0.0))
+            posed_model, t = pose_for(model, batch[0])
+            renders = quantize_rgba(render_straight_rgba(posed_model, batch, t))
             yield from zip(batch, renders, strict=True)
 
 

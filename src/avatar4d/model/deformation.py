@@ -56,6 +56,11 @@ class GaussiansAtTime:
 
 
 class Deformation(Protocol):
+    def initial_points(self, count: int, generator: torch.Generator) -> torch.Tensor | None:
+        """Where the initial Gaussians start when the motion model knows the surface (the
+        character's mesh); None: carved from the train masks."""
+        ...
+
     def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
         """Initial motion tensors (identity motion) for Gaussians at ``means``, to add to the
         params."""
@@ -82,6 +87,9 @@ class SplineDeformation:
     num_control: int
     periodic: bool
     anchor_time: float = 0.0  # the canonical pose is the pose at this time
+
+    def initial_points(self, count: int, generator: torch.Generator) -> torch.Tensor | None:
+        return None  # the surface is not known: carved from the masks
 
     def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
         count, device = len(means), means.device

@@ -27,6 +27,7 @@ NO_TRANSPARENCY = (
     "the images have no alpha channel or are fully opaque: no masks for a visual hull, "
     "and the background is learnt as part of the subject"
 )
+MESH_SURFACE = "the character's mesh (at the anchor time)"
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,14 @@ def initial_gaussians(
     init_opacity: float,
     generator: torch.Generator,
 ) -> InitialGaussians:
-    points, colors, source = _initial_points(views, bounds, max_points, hull_resolution, generator)
+    surface = deformation.initial_points(max_points, generator)
+    if surface is not None:
+        points, source = surface, MESH_SURFACE
+        colors = mean_foreground_color(views).expand(len(points), 3)
+    else:
+        points, colors, source = _initial_points(
+            views, bounds, max_points, hull_resolution, generator
+        )
     count = len(points)
     log_scales = torch.log(nearest_neighbour_distance(points).clamp_min(1e-7))
     tensors = {

@@ -102,6 +102,9 @@ class NodeDeformation:
     def residual_curves(self) -> SplineDeformation:
         return SplineDeformation(self.residual_control, self.periodic, self.anchor_time)
 
+    def initial_points(self, count: int, generator: torch.Generator) -> torch.Tensor | None:
+        return None  # the surface is not known: carved from the masks
+
     def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
         """Nodes spread over the initial points, radius the mean spacing, identity motion."""
         nodes = farthest_points(means, self.num_nodes)

@@ -68,6 +68,9 @@ class ShadedDeformation:
 
     inner: Deformation
 
+    def initial_points(self, count: int, generator: torch.Generator) -> torch.Tensor | None:
+        return self.inner.initial_points(count, generator)
+
     def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
         return {
             **self.inner.init_motion(means),

@@ -34,8 +34,17 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
-        values["motion"] = {"name": self.motion.name, **values["motion"]}
+        values["motion"] = {"name": self.motion.name, **_plain(values["motion"])}
         return values
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, for YAML."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def build_deformation(spec: ModelSpec) -> Deformation:

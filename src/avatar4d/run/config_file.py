@@ -49,7 +49,7 @@ def motion_from_dict(values: object, where: str | Path) -> Any:
     if model is None:
         raise InputError(
             where,
-            f"motion.name must be {' or '.join(MOTION_MODELS)}, got {values['name']!r}",
+            f"motion.name must be one of {', '.join(MOTION_MODELS)}, got {values['name']!r}",
         )
     rest = {name: value for name, value in values.items() if name != "name"}
     return settings_from_dict(model.settings_type, rest, where, "motion.")

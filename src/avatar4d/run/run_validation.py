@@ -99,8 +99,10 @@ def model_spec_from_dict(values: object, path: Path) -> ModelSpec:
         raise InputError(path, "model.motion must be a mapping with the motion model's name")
     model = MOTION_MODELS.get(motion["name"])
     if model is None:
-        known_list = " or ".join(MOTION_MODELS)
-        raise InputError(path, f"model.motion.name must be {known_list}, got {motion['name']!r}")
+        known_list = ", ".join(MOTION_MODELS)
+        raise InputError(
+            path, f"model.motion.name must be one of {known_list}, got {motion['name']!r}"
+        )
     if values["shading"] not in SHADINGS:
         raise InputError(
             path, f"model.shading must be {' or '.join(SHADINGS)}, got {values['shading']!r}"

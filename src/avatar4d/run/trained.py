@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -10,6 +10,8 @@ import torch
 from avatar4d.errors import InputError
 from avatar4d.model.deformation import Deformation, GaussiansAtTime
 from avatar4d.model.render import render_gaussians
+from avatar4d.model.rig_deformation import RigDeformation
+from avatar4d.model.shading import ShadedDeformation
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.raster.api import Backend, RasterOutput, rasterize_per_camera
 from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
@@ -28,6 +30,19 @@ class TrainedModel:
     step: int
     device: torch.device
     dataset_fingerprint: str = ""  # of the dataset it was trained on (config.yml)
+
+    @property
+    def can_perform(self) -> bool:
+        """Whether the model performs clips it was not trained on (the mesh-driven one)."""
+        inner = self.deformation
+        inner = inner.inner if isinstance(inner, ShadedDeformation) else inner
+        return isinstance(inner, RigDeformation)
+
+    def performing(self, clip: str, morph: dict[str, float] | None = None) -> TrainedModel:
+        """This model performing ``clip`` of its character (times 0..1 play it once)."""
+        return replace(
+            self, deformation=performing_deformation(self.deformation, clip, morph or {})
+        )
 
     @property
     def num_gaussians(self) -> int:
@@ -118,6 +133,19 @@ class TrainedModel:
             background,
             backend=backend,
         )
+
+
+def performing_deformation(deformation: Deformation, clip: str, morph: dict) -> Deformation:
+    """The deformation performing ``clip``: only the mesh-driven (rig) model can."""
+    if isinstance(deformation, ShadedDeformation):
+        return ShadedDeformation(performing_deformation(deformation.inner, clip, morph))
+    if isinstance(deformation, RigDeformation):
+        return deformation.performing(clip, morph)
+    raise InputError(
+        "--clip",
+        "only a run of the mesh-driven motion model (train --motion rig) performs a clip; "
+        "this run learned one timeline",
+    )
 
 
 def load_trained_model(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -122,6 +123,13 @@ def load_frames(
     return train, validation, time_values, [torch.tensor(g) for g in groups]
 
 
+def resolve_motion(config: TrainConfig, dataset: Dataset, tracked: bool) -> Any:
+    """The motion model's structure for a new run on ``dataset`` (its one-line refusals come
+    before the run folder is touched)."""
+    times = TrainTimes(len(group_by_time(dataset.train)[0]), tracked, dataset)
+    return model_of(config.motion).resolve(config.motion, times)
+
+
 def new_model(
     config: TrainConfig,
     dataset: Dataset,
@@ -129,10 +137,10 @@ def new_model(
     time_values: list[float],
     groups: list[torch.Tensor],
     device: torch.device,
-    tracked: bool,
+    motion_structure: Any,
 ) -> tuple[ModelSpec, dict[str, torch.nn.Parameter], str]:
     """Resolved model settings, initial parameters, and where the points came from;
-    ``tracked``: surface tracks will supervise the motion."""
+    ``motion_structure``: the motion model's, resolved from the settings (``resolve_motion``)."""
     carving_time = representative_time(train, groups)
     views = carving_views(train, groups[carving_time].tolist())
     if dataset.bounds is not None:
@@ -141,7 +149,7 @@ def new_model(
         bounds = bounds_from_cameras(views)
     motion = model_of(config.motion)
     spec = ModelSpec(
-        motion=motion.resolve(config.motion, TrainTimes(len(groups), tracked)),
+        motion=motion_structure,
         periodic=is_looping(config, dataset),
         scene_center=[float(x) for x in bounds.center],
         scene_radius=float(bounds.radius),
@@ -197,6 +205,7 @@ def start_session(
         torch.set_num_threads(config.cpu_threads)
     dataset = load_dataset(dataset_root)
     tracks = usable_tracks(dataset, config)  # before the run folder is touched
+    structure = None if resume else resolve_motion(config, dataset, tracked=tracks is not None)
     if not resume:
         prepare_new_run_folder(run_dir, force)
     remove_stale_temporaries(run_dir)
@@ -210,7 +219,7 @@ def start_session(
         start_step, init_source = checkpoint.step, None
     else:
         spec, params, init_source = new_model(
-            config, dataset, train, time_values, groups, device, tracked=tracks is not None
+            config, dataset, train, time_values, groups, device, structure
         )
         record = new_run_record(config, spec, dataset_root, preset)
         start_step = 0

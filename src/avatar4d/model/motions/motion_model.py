@@ -32,6 +32,7 @@ class TrainTimes:
 
     count: int  # distinct train times
     tracked: bool  # surface tracks will supervise the motion
+    dataset: Any = None  # the Dataset trained on (a model driven by its asset reads it)
 
 
 @dataclass(frozen=True)

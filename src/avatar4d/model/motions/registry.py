@@ -7,6 +7,7 @@ from typing import Any, Union
 from avatar4d.errors import InputError
 from avatar4d.model.motions.motion_model import MotionModel
 from avatar4d.model.motions.nodes import NodeMotion
+from avatar4d.model.motions.rig import RigMotion
 from avatar4d.model.motions.spline import SplineMotion
 
 MOTION_MODELS: dict[str, MotionModel] = {
@@ -14,6 +15,7 @@ MOTION_MODELS: dict[str, MotionModel] = {
     for model in (
         SplineMotion(),
         NodeMotion(),
+        RigMotion(),
     )
 }
 
