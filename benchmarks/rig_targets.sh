@@ -17,6 +17,8 @@ train_eval() {  # NAME GRID MOTION
   python3 -m avatar4d.cli eval "$work/$1" --force --device "$device"
   cp "$work/$1/eval/metrics.json" "$out/$1.json"
 }
+# gsplat builds its CUDA extension on first use: once, before the runs start in parallel.
+python3 -c "from gsplat.cuda._backend import _C" >/dev/null
 grid --clip Dance --out "$work/dance" --force
 grid --clip Dance --clip Walking --clip Idle --clip Wave --novel-clip Jump --novel-clip ThumbsUp \
   --out "$work/multi" --force
