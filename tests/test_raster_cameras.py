@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from avatar4d.raster import cameras_from_opengl_c2w, rasterize
+from avatar4d.raster import Cameras, rasterize
 
 
 def _look_at_c2w(eye: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -21,17 +21,17 @@ def _look_at_c2w(eye: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def test_identity_pose_flips_y_and_z() -> None:
-    cameras = cameras_from_opengl_c2w(torch.eye(4), 50.0, 60.0, 16.0, 12.0, 32, 24)
+    cameras = Cameras(torch.eye(4), fl_x=50.0, fl_y=60.0, cx=16.0, cy=12.0, width=32, height=24)
     torch.testing.assert_close(cameras.viewmats[0], torch.diag(torch.tensor([1.0, -1, -1, 1])))
     expected_K = torch.tensor([[50.0, 0.0, 16.0], [0.0, 60.0, 12.0], [0.0, 0.0, 1.0]])
     torch.testing.assert_close(cameras.Ks[0], expected_K)
-    assert (cameras.width, cameras.height, cameras.count) == (32, 24, 1)
+    assert (cameras.width, cameras.height, len(cameras)) == (32, 24, 1)
 
 
 def test_per_camera_intrinsics() -> None:
     c2w = torch.eye(4).expand(2, 4, 4)
     fl = torch.tensor([40.0, 80.0])
-    cameras = cameras_from_opengl_c2w(c2w, fl, fl, 10.0, torch.tensor([7.0, 9.0]), 20, 18)
+    cameras = Cameras(c2w, fl, fl, 10.0, torch.tensor([7.0, 9.0]), width=20, height=18)
     torch.testing.assert_close(cameras.Ks[:, 0, 0], fl)
     torch.testing.assert_close(cameras.Ks[:, 1, 2], torch.tensor([7.0, 9.0]))
 
@@ -41,7 +41,7 @@ def test_point_in_front_of_opengl_camera_lands_on_the_intrinsics_pixel() -> None
     eye = torch.tensor([2.0, 1.5, 3.0], dtype=dtype)
     c2w = _look_at_c2w(eye, target=torch.tensor([0.0, 0.5, 0.0], dtype=dtype))
     fl_x, fl_y, cx, cy, width, height = 70.0, 65.0, 20.0, 15.0, 40, 30
-    cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
+    cameras = Cameras(c2w, fl_x=fl_x, fl_y=fl_y, cx=cx, cy=cy, width=width, height=height)
 
     # Camera-space point in OpenGL terms: right 0.3, up 0.2, 4 units in front (z = -4).
     local = torch.tensor([0.3, 0.2, -4.0, 1.0], dtype=dtype)
