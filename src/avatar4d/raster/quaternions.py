@@ -1,23 +1,20 @@
-"""Quaternion helpers for (..., 4) tensors in w x y z order (gsplat's order)."""
+"""Quaternions as (..., 4) tensors in w x y z order (gsplat's), differentiable.
+
+The algebra is ``avatar4d.asset.quaternions``' (written once for floats, arrays and tensors);
+this module unpacks and stacks tensors around it. It sits in raster/ because the rasteriser
+(covariances) is the first torch layer that needs it; model/ and train/ use it from here.
+"""
 
 from __future__ import annotations
 
 import torch
 
+from avatar4d.asset.quaternions import product, rotation_rows
+
 
 def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Hamilton product a * b: the rotation b followed by the rotation a (for unit inputs)."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack(
-        (
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ),
-        dim=-1,
-    )
+    return torch.stack(product(a.unbind(-1), b.unbind(-1)), dim=-1)
 
 
 def normalize_quat(q: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -26,12 +23,7 @@ def normalize_quat(q: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
 
 def quat_to_rotation(q: torch.Tensor) -> torch.Tensor:
     """(..., 4) unit quaternions -> (..., 3, 3) rotation matrices."""
-    w, x, y, z = q.unbind(-1)
-    rows = (
-        (1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)),
-        (2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)),
-        (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)),
-    )
+    rows = rotation_rows(*q.unbind(-1))
     return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
 
 
