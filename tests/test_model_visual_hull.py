@@ -130,3 +130,10 @@ def test_nearest_neighbour_distance_on_a_grid():
     grid = torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), dim=-1).reshape(-1, 3)
     distances = nearest_neighbour_distance(grid, chunk=16)
     assert torch.allclose(distances, torch.ones(len(grid)))
+
+
+def test_masked_views_need_one_image_of_their_cameras_size_each():
+    views = ring_of_views()
+    expected = r"rgba must be \(16, 32, 32, 4\) for its cameras, got \(15, 32, 32, 4\)"
+    with pytest.raises(ValueError, match=expected):
+        MaskedViews(views.cameras, views.rgba[1:])

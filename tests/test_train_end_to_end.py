@@ -114,6 +114,10 @@ def test_trained_model_api_for_export_and_rendering(trained_run, dataset_root):
     cameras = Cameras(c2w, fl_x=30.0, fl_y=30.0, cx=8.0, cy=6.0, width=16, height=12)
     out = model.render(cameras, t=0.1)
     assert out.rgb.shape == (2, 12, 16, 3) and out.alpha.shape == (2, 12, 16, 1)
+    per_camera = model.render_times(cameras, [0.1, 0.1])  # each camera at its own time
+    torch.testing.assert_close(per_camera.rgb, out.rgb, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="need one time per camera, got 1 for 2"):
+        model.render_times(cameras, [0.1])
     config_text = (run / "config.yml").read_text()
     assert "version: 0.1.0" in config_text and str(dataset_root.resolve()) in config_text
 

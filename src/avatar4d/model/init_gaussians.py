@@ -54,9 +54,9 @@ def bounds_from_cameras(cameras: Cameras) -> SceneBounds:
     center = torch.linalg.lstsq(lhs, rhs).solution[:, 0]
     radii = []
     for i, origin in enumerate(origins):
-        fl_x, fl_y = float(cameras.fl_x[i]), float(cameras.fl_y[i])
         half_fov = min(
-            math.atan(0.5 * cameras.width / fl_x), math.atan(0.5 * cameras.height / fl_y)
+            math.atan(0.5 * cameras.width / float(cameras.fl_x[i])),
+            math.atan(0.5 * cameras.height / float(cameras.fl_y[i])),
         )
         radii.append(float((center - origin).norm()) * math.sin(half_fov))
     return SceneBounds(center=center, radius=min(radii))

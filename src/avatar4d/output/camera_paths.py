@@ -1,8 +1,8 @@
 """Camera paths for rendering: an orbit, the dataset's own cameras, or a nerfstudio path.
 
 A camera path is a list of ``avatar4d.capture.camera.Camera`` (camera-to-world 4 x 4 in the
-OpenGL convention, fl_x, fl_y, cx, cy, width, height), one per output frame. Orbits use the
-capture rig's conventions: azimuth 0 looks at the character's front from +Z, +Y is up.
+OpenGL convention, pinhole intrinsics in pixels, image size), one per output frame. Orbits use
+the capture rig's conventions: azimuth 0 looks at the character's front from +Z, +Y is up.
 """
 
 from __future__ import annotations

@@ -40,10 +40,10 @@ class Cameras:
         c2w = torch.as_tensor(self.c2w)
         if not c2w.is_floating_point():
             c2w = c2w.float()
+        if c2w.shape[-2:] != (4, 4) or c2w.dim() not in (2, 3):
+            raise ValueError(f"c2w must be (N, 4, 4), got {tuple(c2w.shape)}")
         if c2w.dim() == 2:
             c2w = c2w[None]
-        if c2w.dim() != 3 or c2w.shape[1:] != (4, 4):
-            raise ValueError(f"c2w must be (N, 4, 4), got {tuple(c2w.shape)}")
         object.__setattr__(self, "c2w", c2w)
         for name in INTRINSICS:
             object.__setattr__(self, name, _per_camera(name, getattr(self, name), c2w))
