@@ -86,7 +86,9 @@ def test_selecting_cameras_keeps_the_batch_axis_and_their_values() -> None:
     one = cameras[1]
     assert len(one) == 1 and (one.width, one.height) == (24, 16)
     assert one.c2w.shape == (1, 4, 4) and one.fl_x.tolist() == [50.0]
-    assert cameras[-1].cx.tolist() == [12.0]
+    assert cameras[-1].cx.tolist() == [12.0] and cameras[-3].cx.tolist() == [10.0]
+    with pytest.raises(IndexError, match="camera 3 of 3"):
+        cameras[3]
     picked = cameras[torch.tensor([2, 0])]
     assert picked.fl_y.tolist() == [61.0, 41.0] and picked.cy.tolist() == [8.0, 8.0]
     torch.testing.assert_close(picked.Ks, cameras.Ks[[2, 0]])

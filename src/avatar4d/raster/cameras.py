@@ -76,6 +76,8 @@ class Cameras:
     def __getitem__(self, index: Index) -> Cameras:
         """The cameras at ``index`` (an int keeps the batch axis: one camera)."""
         if isinstance(index, int):
+            if not -len(self) <= index < len(self):
+                raise IndexError(f"camera {index} of {len(self)}")
             index = slice(index, index + 1 if index != -1 else None)
         return self._map(lambda tensor: tensor[index])
 
@@ -102,7 +104,7 @@ class Cameras:
         return opengl_c2w_to_opencv_w2c(self.c2w)
 
     @cached_property
-    def Ks(self) -> torch.Tensor:  # noqa: N802 (gsplat's name)
+    def Ks(self) -> torch.Tensor:
         """(N, 3, 3) pinhole matrices [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]."""
         Ks = torch.zeros(len(self), 3, 3, dtype=self.c2w.dtype, device=self.c2w.device)
         Ks[:, 0, 0] = self.fl_x
