@@ -67,13 +67,13 @@ def _cuda_compile_seconds() -> float | None:
     if not torch.cuda.is_available():
         return None
     from avatar4d.raster.api import rasterize
-    from avatar4d.raster.cameras import cameras_from_opengl_c2w
+    from avatar4d.raster.cameras import Cameras
 
     started = time.perf_counter()
     device = torch.device("cuda")
     c2w = torch.eye(4, device=device)[None]
     c2w[0, 2, 3] = 3.0
-    cameras = cameras_from_opengl_c2w(c2w, 32.0, 32.0, 16.0, 16.0, 32, 32)
+    cameras = Cameras(c2w, fl_x=32.0, fl_y=32.0, cx=16.0, cy=16.0, width=32, height=32)
     rasterize(
         torch.zeros(1, 3, device=device),
         torch.tensor([[1.0, 0, 0, 0]], device=device),

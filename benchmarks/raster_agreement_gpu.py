@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from avatar4d.raster import RasterCameras, cameras_from_opengl_c2w, rasterize
+from avatar4d.raster import Cameras, rasterize
 
 GRADIENT_INPUTS = ("means", "quats", "scales", "opacities", "colors")
 IMAGE_MEAN_TOLERANCE = 2e-5
@@ -55,7 +55,7 @@ GRADIENT_COSINE_TOLERANCE = 2e-5  # on 1 - cosine similarity
 @dataclass(frozen=True)
 class Scene:
     gaussians: dict[str, torch.Tensor]  # means, quats, scales, opacities, colors
-    cameras: RasterCameras
+    cameras: Cameras
     background: torch.Tensor
     rgb_weights: torch.Tensor  # fixed random upstream gradient for the rgb image
     alpha_weights: torch.Tensor  # and for the alpha image
@@ -113,7 +113,7 @@ def build_scene(device: str, count: int, n_cameras: int, size: int, seed: int) -
     ]
     c2w = torch.stack([_look_at_opengl(eye) for eye in eyes])
     focal = 0.5 * size / math.tan(math.radians(20.0))
-    cameras = cameras_from_opengl_c2w(c2w, focal, focal, size / 2, size / 2, size, size)
+    cameras = Cameras(c2w, focal, focal, size / 2, size / 2, width=size, height=size)
     return Scene(
         gaussians={name: value.to(device) for name, value in gaussians.items()},
         cameras=cameras.to(device),

@@ -18,8 +18,8 @@ from avatar4d.model.mesh_embedding import (
     logits_from_barycentric,
     project_onto_faces,
 )
-from avatar4d.model.quaternions import quat_multiply, quat_to_rotation
-from avatar4d.model.triangle_frames import MIN_SCALE, rotation_to_quat, triangle_frames
+from avatar4d.model.triangle_frames import MIN_SCALE, triangle_frames
+from avatar4d.raster.quaternions import quat_multiply, quat_to_rotation, rotation_to_quat
 
 
 def _random_rotation(generator: torch.Generator) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch
 from avatar4d.model import node_deformation
 from avatar4d.model.gaussians import make_params, per_gaussian
 from avatar4d.model.node_deformation import NodeDeformation, farthest_points, nearest_nodes
-from avatar4d.model.quaternions import normalize_quat, quat_multiply, quat_to_rotation
+from avatar4d.raster.quaternions import normalize_quat, quat_multiply, quat_to_rotation
 
 
 def node_params(count: int = 200, nodes: int = 16, seed: int = 0, motion: float = 0.0):

@@ -10,7 +10,6 @@ import torch
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.gaussians import f_dc_to_rgb, is_per_gaussian, make_params, rgb_to_f_dc
 from avatar4d.model.motions.spline import SplineStructure
-from avatar4d.model.quaternions import normalize_quat, quat_to_rotation, rotate_vectors
 from avatar4d.model.shading import (
     LIGHT_KEY,
     NORMALS_KEY,
@@ -21,6 +20,7 @@ from avatar4d.model.shading import (
     shade,
 )
 from avatar4d.model.spec import ModelSpec, build_deformation
+from avatar4d.raster.quaternions import normalize_quat, quat_to_rotation, rotate_vectors
 
 
 def quat_about_z(angle: float) -> torch.Tensor:

@@ -14,7 +14,8 @@ from avatar4d.model.init_gaussians import (
     initial_gaussians,
     nearest_neighbour_distance,
 )
-from avatar4d.model.visual_hull import MaskedView, visual_hull_points
+from avatar4d.model.visual_hull import MaskedViews, visual_hull_points
+from avatar4d.raster.cameras import Cameras
 
 SIZE = 32
 FOCAL = 0.5 * SIZE / math.tan(math.radians(20.0))
@@ -34,7 +35,7 @@ def look_at(azimuth_deg: float, elevation_deg: float, distance: float = 3.0) -> 
     return c2w
 
 
-def sphere_view(c2w: torch.Tensor, opaque_background: bool = False) -> MaskedView:
+def sphere_image(c2w: torch.Tensor, opaque_background: bool = False) -> torch.Tensor:
     """A sphere at CENTER: red where the visible surface has x > 0, blue elsewhere."""
     rows, cols = torch.meshgrid(torch.arange(SIZE), torch.arange(SIZE), indexing="ij")
     x = (cols + 0.5 - SIZE / 2) / FOCAL
@@ -51,15 +52,15 @@ def sphere_view(c2w: torch.Tensor, opaque_background: bool = False) -> MaskedVie
     rgba[..., 0] = torch.where(hit & (surface_x > 0), 255, 0).to(torch.uint8)
     rgba[..., 2] = torch.where(hit & (surface_x <= 0), 255, 0).to(torch.uint8)
     rgba[..., 3] = 255 if opaque_background else hit.to(torch.uint8) * 255
-    return MaskedView(c2w, FOCAL, FOCAL, SIZE / 2, SIZE / 2, rgba)
+    return rgba
 
 
-def ring_of_views(opaque_background: bool = False) -> list[MaskedView]:
-    return [
-        sphere_view(look_at(azimuth, elevation), opaque_background)
-        for azimuth in range(0, 360, 45)
-        for elevation in (-20.0, 30.0)
-    ]
+def ring_of_views(opaque_background: bool = False) -> MaskedViews:
+    c2w = torch.stack(
+        [look_at(azimuth, elevation) for azimuth in range(0, 360, 45) for elevation in (-20, 30)]
+    )
+    cameras = Cameras(c2w, FOCAL, FOCAL, SIZE / 2, SIZE / 2, width=SIZE, height=SIZE)
+    return MaskedViews(cameras, torch.stack([sphere_image(m, opaque_background) for m in c2w]))
 
 
 def test_hull_points_lie_on_the_sphere_with_the_colours_of_their_side():
@@ -118,7 +119,7 @@ def test_without_transparency_the_points_are_random_in_the_bounds():
 
 
 def test_bounds_from_cameras_find_what_they_look_at():
-    bounds = bounds_from_cameras(ring_of_views())
+    bounds = bounds_from_cameras(ring_of_views().cameras)
     torch.testing.assert_close(bounds.center.float(), CENTER, atol=1e-4, rtol=0)
     # The sphere every camera sees whole: distance 3 x sin(20 degrees).
     assert bounds.radius == pytest.approx(3.0 * math.sin(math.radians(20.0)), rel=1e-4)
@@ -129,3 +130,10 @@ def test_nearest_neighbour_distance_on_a_grid():
     grid = torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), dim=-1).reshape(-1, 3)
     distances = nearest_neighbour_distance(grid, chunk=16)
     assert torch.allclose(distances, torch.ones(len(grid)))
+
+
+def test_masked_views_need_one_image_of_their_cameras_size_each():
+    views = ring_of_views()
+    expected = r"rgba must be \(16, 32, 32, 4\) for its cameras, got \(15, 32, 32, 4\)"
+    with pytest.raises(ValueError, match=expected):
+        MaskedViews(views.cameras, views.rgba[1:])

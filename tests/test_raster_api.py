@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from avatar4d.raster import RasterCameras, cameras_from_opengl_c2w, rasterize
+from avatar4d.raster import Cameras, rasterize
 from avatar4d.raster.api import resolve_backend
 
 
@@ -20,10 +20,10 @@ def _inputs(count: int = 3) -> dict[str, torch.Tensor]:
     }
 
 
-def _cameras(count: int = 2) -> RasterCameras:
+def _cameras(count: int = 2) -> Cameras:
     c2w = torch.eye(4).repeat(count, 1, 1)
     c2w[:, 2, 3] = torch.arange(count) + 2.0  # on +z, looking down -z at the origin
-    return cameras_from_opengl_c2w(c2w, 30.0, 30.0, 12.0, 8.0, 24, 16)
+    return Cameras(c2w, fl_x=30.0, fl_y=30.0, cx=12.0, cy=8.0, width=24, height=16)
 
 
 def test_auto_picks_gsplat_only_on_cuda() -> None:
@@ -61,8 +61,8 @@ def test_wrong_shapes_are_refused(name: str, bad_shape: tuple[int, ...]) -> None
 
 
 def test_cameras_refuse_mismatched_intrinsics() -> None:
-    with pytest.raises(ValueError, match="Ks"):
-        RasterCameras(torch.eye(4)[None].repeat(2, 1, 1), torch.eye(3)[None], 8, 8)
+    with pytest.raises(ValueError, match=r"fl_x must be one number or \(2,\)"):
+        Cameras(torch.eye(4)[None].repeat(2, 1, 1), torch.ones(1), 1.0, 4.0, 4.0, 8, 8)
 
 
 def test_per_camera_batch_matches_one_call_per_camera() -> None:
@@ -82,7 +82,7 @@ def test_per_camera_batch_matches_one_call_per_camera() -> None:
     for c, frame in enumerate(frames):
         one = rasterize(
             **frame,
-            cameras=RasterCameras(cameras.viewmats[c : c + 1], cameras.Ks[c : c + 1], 24, 16),
+            cameras=cameras[c],
             background=background,
         )
         assert torch.allclose(batch.rgb[c], one.rgb[0], atol=1e-6)
@@ -107,7 +107,7 @@ def test_depth_is_the_blended_camera_space_depth() -> None:
     }
     c2w = torch.eye(4)[None].clone()
     c2w[0, 2, 3] = 2.0
-    cameras = cameras_from_opengl_c2w(c2w, 30.0, 30.0, 12.5, 8.5, 24, 16)  # on pixel (12, 8)
+    cameras = Cameras(c2w, fl_x=30.0, fl_y=30.0, cx=12.5, cy=8.5, width=24, height=16)  # (12, 8)
     out = rasterize(**inputs, cameras=cameras, background=torch.zeros(3), with_depth=True)
     plain = rasterize(**inputs, cameras=cameras, background=torch.zeros(3))
     assert out.depth is not None and out.depth.shape == (1, 16, 24, 1)

@@ -6,8 +6,7 @@ import dataclasses
 
 import torch
 
-from avatar4d.raster import RasterCameras, rasterize
-from avatar4d.raster.cameras import intrinsics_matrices
+from avatar4d.raster import Cameras, rasterize
 from avatar4d.raster.compositing import composite
 from avatar4d.raster.projection import ProjectedGaussians
 
@@ -32,17 +31,18 @@ def _tiny_scene(seed: int = 3) -> dict[str, torch.Tensor]:
     }
 
 
-def _two_cameras() -> RasterCameras:
-    viewmats = torch.eye(4, dtype=DTYPE).repeat(2, 1, 1)
+def _two_cameras() -> Cameras:
+    viewmats = torch.eye(4, dtype=DTYPE).repeat(2, 1, 1)  # OpenCV world-to-camera
     angle = torch.tensor(0.2, dtype=DTYPE)  # second camera turned a little about y
     viewmats[1, 0, 0], viewmats[1, 0, 2] = torch.cos(angle), torch.sin(angle)
     viewmats[1, 2, 0], viewmats[1, 2, 2] = -torch.sin(angle), torch.cos(angle)
     viewmats[1, 0, 3] = 0.1
-    like = torch.zeros((), dtype=DTYPE)
-    Ks = intrinsics_matrices(
-        torch.tensor([14.0, 16.0]), 15.0, WIDTH / 2, HEIGHT / 2 + 0.3, 2, like=like
-    )
-    return RasterCameras(viewmats, Ks, WIDTH, HEIGHT)
+    flip_y_z = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=DTYPE))
+    c2w = torch.linalg.inv(viewmats) @ flip_y_z  # OpenGL camera-to-world of the same view
+    fl_x = torch.tensor([14.0, 16.0])
+    cameras = Cameras(c2w, fl_x, 15.0, WIDTH / 2, HEIGHT / 2 + 0.3, width=WIDTH, height=HEIGHT)
+    torch.testing.assert_close(cameras.viewmats, viewmats)  # the OpenGL pose is the same view
+    return cameras
 
 
 def test_gradcheck_with_respect_to_every_input() -> None:

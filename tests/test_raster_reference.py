@@ -7,8 +7,7 @@ import math
 import pytest
 import torch
 
-from avatar4d.raster import RasterCameras, pair_selection, rasterize
-from avatar4d.raster.cameras import intrinsics_matrices
+from avatar4d.raster import Cameras, pair_selection, rasterize
 from avatar4d.raster.constants import ALPHA_THRESHOLD
 
 DTYPE = torch.float64
@@ -18,11 +17,13 @@ SIZE = 32
 CENTRE = 16.5
 
 
-def _camera(width: int = SIZE, height: int = SIZE) -> RasterCameras:
-    """OpenCV camera at the origin looking down +z."""
-    like = torch.zeros((), dtype=DTYPE)
-    Ks = intrinsics_matrices(FOCAL, FOCAL, CENTRE, CENTRE, 1, like=like)
-    return RasterCameras(torch.eye(4, dtype=DTYPE)[None], Ks, width, height)
+# An OpenGL camera at the origin turned to look down +z: the OpenCV identity view.
+LOOKING_DOWN_PLUS_Z = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=DTYPE))
+
+
+def _camera(width: int = SIZE, height: int = SIZE) -> Cameras:
+    """Camera at the origin looking down +z (OpenCV identity view)."""
+    return Cameras(LOOKING_DOWN_PLUS_Z, FOCAL, FOCAL, CENTRE, CENTRE, width, height)
 
 
 def _render(
@@ -186,13 +187,7 @@ def test_matches_a_dense_per_pixel_loop_on_a_random_scene(
     opacities[:40] = 0.995  # some saturated pixels, so the early stop matters
     colors = torch.rand(count, 3, generator=generator, dtype=DTYPE)
     background = torch.tensor([0.3, 0.6, 0.9], dtype=DTYPE)
-    like = torch.zeros((), dtype=DTYPE)
-    cameras = RasterCameras(
-        torch.eye(4, dtype=DTYPE)[None],
-        intrinsics_matrices(40.0, 42.0, 14.3, 10.9, 1, like=like),
-        width,
-        height,
-    )
+    cameras = Cameras(LOOKING_DOWN_PLUS_Z, 40.0, 42.0, 14.3, 10.9, width, height)
     out = rasterize(
         means,
         torch.randn(count, 4, generator=generator, dtype=DTYPE),

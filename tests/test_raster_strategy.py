@@ -7,8 +7,7 @@ import math
 import torch
 from gsplat.strategy import DefaultStrategy
 
-from avatar4d.raster import RasterCameras, rasterize
-from avatar4d.raster.cameras import intrinsics_matrices
+from avatar4d.raster import Cameras, rasterize
 
 SIZE, FOCAL, DEPTH = 32, 60.0, 2.0
 
@@ -45,13 +44,8 @@ def _params_and_optimizers() -> tuple[dict, dict]:
 
 
 def _render(params: dict):
-    like = torch.zeros(())
-    cameras = RasterCameras(
-        torch.eye(4)[None],
-        intrinsics_matrices(FOCAL, FOCAL, SIZE / 2, SIZE / 2, 1, like=like),
-        SIZE,
-        SIZE,
-    )
+    looking_down_plus_z = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0]))  # OpenCV identity
+    cameras = Cameras(looking_down_plus_z, FOCAL, FOCAL, SIZE / 2, SIZE / 2, SIZE, SIZE)
     return rasterize(
         means=params["means"],
         quats=params["quats"],

@@ -28,8 +28,8 @@ from avatar4d.data.dnerf import load_dataset
 from avatar4d.data.tracks import read_tracks
 from avatar4d.errors import InputError
 from avatar4d.model.motions.nodes import NodeSettings
-from avatar4d.model.quaternions import quat_to_rotation
 from avatar4d.model.shading import LIGHT_KEY
+from avatar4d.raster.quaternions import quat_to_rotation
 from avatar4d.run.config import with_settings
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train.track_loss import MAX_BIND_DISTANCE, TrackSupervision

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from avatar4d.raster.cameras import Cameras
 from avatar4d.train.anchor_time import representative_time
 from avatar4d.train.frames import FrameStack
 
@@ -20,15 +21,9 @@ def stack_of_squares(offsets_by_time: list[int], cameras: list[int | None]) -> F
     values = torch.ones(count)
     return FrameStack(
         rgba=torch.stack(frames),
-        c2w=torch.eye(4).repeat(count, 1, 1),
-        fl_x=values,
-        fl_y=values,
-        cx=values,
-        cy=values,
+        cameras=Cameras(torch.eye(4).repeat(count, 1, 1), values, values, values, values, 32, 32),
         times=[0.0] * count,
         camera_indices=cameras * len(offsets_by_time),
-        width=32,
-        height=32,
     )
 
 

@@ -9,7 +9,7 @@ from gsplat.strategy import DefaultStrategy
 from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import make_params
 from avatar4d.model.render import render_gaussians
-from avatar4d.raster.cameras import cameras_from_opengl_c2w
+from avatar4d.raster.cameras import Cameras
 from avatar4d.run.config import TrainConfig, with_settings
 from avatar4d.train.densify import is_packed, make_strategy
 from avatar4d.train.optimizers import base_learning_rates, make_optimizers
@@ -21,7 +21,7 @@ def camera_batch():
     c2w = torch.eye(4).repeat(2, 1, 1)
     c2w[:, 2, 3] = 3.0  # looking down -Z at the origin
     c2w[1, 0, 3] = 0.3
-    return cameras_from_opengl_c2w(c2w, 20.0, 20.0, SIZE / 2, SIZE / 2, SIZE, SIZE)
+    return Cameras(c2w, fl_x=20.0, fl_y=20.0, cx=SIZE / 2, cy=SIZE / 2, width=SIZE, height=SIZE)
 
 
 def setup(count: int, config: TrainConfig, seed: int = 0):
@@ -186,7 +186,7 @@ def test_screen_gradient_statistics_match_gsplats_without_reading_the_device(dev
     c2w = torch.eye(4).repeat(2, 1, 1)
     c2w[:, 2, 3] = torch.tensor([3.0, 4.5])  # radii differ between the two
     c2w[1, 0, 3] = 0.3
-    cameras = cameras_from_opengl_c2w(c2w, 20.0, 20.0, SIZE / 2, SIZE / 2, SIZE, SIZE)
+    cameras = Cameras(c2w, fl_x=20.0, fl_y=20.0, cx=SIZE / 2, cy=SIZE / 2, width=SIZE, height=SIZE)
     updates = []
     for step in range(3):
         posed = deformation.deform(params, 0.3)

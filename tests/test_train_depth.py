@@ -55,9 +55,7 @@ def mean_depth_error(run: Path, grid: Path) -> float:
     errors = []
     for i in range(len(stack)):
         posed = model.posed(stack.times[i])
-        out = render_gaussians(
-            posed, stack.cameras(torch.tensor([i])), torch.ones(3), with_depth=True
-        )
+        out = render_gaussians(posed, stack.cameras[i], torch.ones(3), with_depth=True)
         covered = (stack.rgba[i, ..., 3] == 255) & (stack.depth[i] > 0)
         difference = out.expected_depth()[0, ..., 0] - stack.depth[i]
         errors.append(difference[covered].abs())

@@ -17,6 +17,7 @@ from avatar4d.data.dnerf import load_dataset, load_image_rgba
 from avatar4d.errors import InputError
 from avatar4d.model.motions.nodes import NodeSettings, NodeStructure
 from avatar4d.model.motions.spline import SplineSettings
+from avatar4d.raster.cameras import Cameras
 from avatar4d.run.checkpoint import load_checkpoint
 from avatar4d.run.config import TrainConfig, with_settings
 from avatar4d.run.presets import preset_config
@@ -60,8 +61,7 @@ def trained_run(dataset_root, tmp_path_factory):
 def held_out_psnrs(model, dataset_root) -> list[float]:
     values = []
     for frame in load_dataset(dataset_root).splits["test"]:
-        c2w = torch.tensor(frame.c2w)[None]
-        out = model.render(c2w, frame.fl_x, frame.fl_y, frame.cx, frame.cy, 24, 24, frame.time)
+        out = model.render(Cameras.from_frames([frame]), frame.time)
         values.append(psnr_on_white(out.rgb[0], frame))
     return values
 
@@ -114,8 +114,13 @@ def test_trained_model_api_for_export_and_rendering(trained_run, dataset_root):
     torch.testing.assert_close(posed["quats"].norm(dim=-1), torch.ones(n))
     assert not torch.equal(posed["means"], model.gaussians_at(0.5)["means"])  # it moves
     c2w = torch.tensor(load_dataset(dataset_root).splits["test"][0].c2w).repeat(2, 1, 1)
-    out = model.render(c2w, 30.0, 30.0, 8.0, 6.0, 16, 12, t=0.1)
+    cameras = Cameras(c2w, fl_x=30.0, fl_y=30.0, cx=8.0, cy=6.0, width=16, height=12)
+    out = model.render(cameras, t=0.1)
     assert out.rgb.shape == (2, 12, 16, 3) and out.alpha.shape == (2, 12, 16, 1)
+    per_camera = model.render_times(cameras, [0.1, 0.1])  # each camera at its own time
+    torch.testing.assert_close(per_camera.rgb, out.rgb, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="need one time per camera, got 1 for 2"):
+        model.render_times(cameras, [0.1])
     config_text = (run / "config.yml").read_text()
     assert "version: 0.1.0" in config_text and str(dataset_root.resolve()) in config_text
 

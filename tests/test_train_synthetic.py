@@ -17,7 +17,7 @@ from PIL import Image
 
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.raster.api import rasterize
-from avatar4d.raster.cameras import cameras_from_opengl_c2w
+from avatar4d.raster.cameras import Cameras
 
 SIZE = 24
 TRAIN_CAMERAS = 8
@@ -82,14 +82,14 @@ def focal() -> float:
 
 def render_rgba(c2w: np.ndarray, t: float) -> np.ndarray:
     """(H, W, 4) uint8 straight-alpha image of the scene at time t."""
-    cameras = cameras_from_opengl_c2w(
+    cameras = Cameras(
         torch.tensor(c2w, dtype=torch.float32)[None],
-        focal(),
-        focal(),
-        SIZE / 2,
-        SIZE / 2,
-        SIZE,
-        SIZE,
+        fl_x=focal(),
+        fl_y=focal(),
+        cx=SIZE / 2,
+        cy=SIZE / 2,
+        width=SIZE,
+        height=SIZE,
     )
     g = blob_gaussians(t)
     out = rasterize(

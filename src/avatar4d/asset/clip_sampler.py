@@ -14,8 +14,6 @@ import numpy as np
 from avatar4d.asset import quaternions
 from avatar4d.asset.animation import Channel, Clip
 
-NEARLY_PARALLEL = 0.9995  # |cos| of the half-angle above which slerp falls back to lerp
-
 
 @dataclass(frozen=True)
 class SampledGroup:
@@ -80,7 +78,7 @@ def _sample_group(group: _ChannelGroup, seconds: float) -> np.ndarray:
         return quaternions.normalize(value) if group.path == "rotation" else value
     a, b = group.values[rows, k0], group.values[rows, k1]
     if group.path == "rotation":
-        return _slerp(a, b, s)
+        return quaternions.slerp(a, b, s)
     return a + s * (b - a)
 
 
@@ -96,17 +94,3 @@ def _hermite(start: np.ndarray, end: np.ndarray, s: np.ndarray, interval: np.nda
         + (3 * s2 - 2 * s3) * p1
         + (s3 - s2) * m1
     )
-
-
-def _slerp(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Shortest-path slerp of unit quaternion rows; unit results."""
-    dot = (a * b).sum(axis=1, keepdims=True)
-    b = np.where(dot < 0, -b, b)  # q and -q are one rotation: take the short way round
-    dot = np.abs(dot)
-    angle = np.arccos(np.minimum(dot, 1.0))
-    sin_angle = np.sin(angle)
-    parallel = dot > NEARLY_PARALLEL
-    safe = np.where(parallel, 1.0, sin_angle)
-    weight_a = np.where(parallel, 1 - s, np.sin((1 - s) * angle) / safe)
-    weight_b = np.where(parallel, s, np.sin(s * angle) / safe)
-    return quaternions.normalize(weight_a * a + weight_b * b)

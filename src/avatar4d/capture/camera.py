@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+
+
+class PinholeLike(Protocol):
+    """One camera's values as the torch-free layers hold them: a ``Camera``, or a dataset frame
+    (``avatar4d.data.dataset.Frame``). ``avatar4d.raster.cameras.Cameras`` batches them."""
+
+    c2w: np.ndarray  # (4, 4) camera-to-world, OpenGL convention
+    fl_x: float
+    fl_y: float
+    cx: float
+    cy: float
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)

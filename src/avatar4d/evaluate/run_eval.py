@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import groupby
 
-import numpy as np
 import torch
 
 from avatar4d.data.dataset import Dataset, Frame
@@ -22,6 +21,7 @@ from avatar4d.evaluate.scoring import (
     evaluate_predictions,
     quantize_rgba,
 )
+from avatar4d.raster.cameras import Cameras
 from avatar4d.run.trained import TrainedModel
 
 __all__ = ["RunEvaluation", "evaluate_model", "render_frames_rgba8", "render_straight_rgba"]
@@ -46,15 +46,8 @@ def pose_for(model: TrainedModel, frame: Frame) -> tuple[TrainedModel, float]:
 
 def render_straight_rgba(model: TrainedModel, frames: Sequence[Frame], t: float) -> torch.Tensor:
     """(C, H, W, 4) straight-alpha renders of frames that share one time and image size."""
-    c2w = torch.as_tensor(np.stack([f.c2w for f in frames]), dtype=torch.float32)
-    intrinsics = {
-        key: torch.tensor([getattr(f, key) for f in frames], dtype=torch.float32)
-        for key in ("fl_x", "fl_y", "cx", "cy")
-    }
     black = torch.zeros(3, device=model.device)
-    out = model.render(
-        c2w, **intrinsics, width=frames[0].width, height=frames[0].height, t=t, background=black
-    )
+    out = model.render(Cameras.from_frames(frames), t, background=black)
     alpha = out.alpha.clamp(0.0, 1.0)
     straight = torch.where(alpha > 0, out.rgb / alpha.clamp_min(1e-8), torch.zeros_like(out.rgb))
     return torch.cat([straight.clamp(0.0, 1.0), alpha], dim=-1)

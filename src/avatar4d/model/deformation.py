@@ -26,7 +26,7 @@ import torch
 from avatar4d.model.bspline import spline_weights
 from avatar4d.model.constants import constant, identity_quat
 from avatar4d.model.gaussians import f_dc_to_rgb
-from avatar4d.model.quaternions import normalize_quat, quat_multiply
+from avatar4d.raster.quaternions import normalize_quat, quat_multiply
 
 
 @dataclass(frozen=True)

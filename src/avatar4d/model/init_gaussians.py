@@ -16,7 +16,8 @@ import torch
 
 from avatar4d.model.deformation import Deformation
 from avatar4d.model.gaussians import identity_quats, rgb_to_f_dc
-from avatar4d.model.visual_hull import MaskedView, visual_hull_points
+from avatar4d.model.visual_hull import MaskedViews, visual_hull_points
+from avatar4d.raster.cameras import Cameras
 
 MIN_HULL_POINTS = 64
 MAX_HULL_FILL = 0.9  # above this share of the sphere the masks did not carve (no transparency)
@@ -42,10 +43,10 @@ class InitialGaussians:
     source: str  # "visual hull" or "random points in the bounds", with why where known
 
 
-def bounds_from_cameras(views: list[MaskedView]) -> SceneBounds:
+def bounds_from_cameras(cameras: Cameras) -> SceneBounds:
     """The point nearest every optical axis, and the largest sphere there all cameras see whole."""
-    origins = torch.stack([view.c2w[:3, 3].double() for view in views])
-    directions = torch.stack([-view.c2w[:3, 2].double() for view in views])
+    origins = cameras.c2w[:, :3, 3].double()
+    directions = -cameras.c2w[:, :3, 2].double()
     directions = directions / directions.norm(dim=-1, keepdim=True)
     # Least squares: sum_i (I - d_i d_i^T) (x - o_i) = 0.
     projectors = torch.eye(3, dtype=torch.float64) - directions[:, :, None] * directions[:, None]
@@ -53,9 +54,11 @@ def bounds_from_cameras(views: list[MaskedView]) -> SceneBounds:
     rhs = (projectors @ origins[:, :, None]).sum(dim=0)
     center = torch.linalg.lstsq(lhs, rhs).solution[:, 0]
     radii = []
-    for view, origin in zip(views, origins, strict=True):
-        height, width = view.rgba.shape[:2]
-        half_fov = min(math.atan(0.5 * width / view.fl_x), math.atan(0.5 * height / view.fl_y))
+    for i, origin in enumerate(origins):
+        half_fov = min(
+            math.atan(0.5 * cameras.width / float(cameras.fl_x[i])),
+            math.atan(0.5 * cameras.height / float(cameras.fl_y[i])),
+        )
         radii.append(float((center - origin).norm()) * math.sin(half_fov))
     return SceneBounds(center=center, radius=min(radii))
 
@@ -80,8 +83,8 @@ def random_points_in_sphere(
     return bounds.center.float() + direction * distance
 
 
-def mean_foreground_color(views: list[MaskedView]) -> torch.Tensor:
-    rgba = torch.cat([view.rgba.reshape(-1, 4).float() / 255.0 for view in views])
+def mean_foreground_color(views: MaskedViews) -> torch.Tensor:
+    rgba = views.rgba.reshape(-1, 4).float() / 255.0
     weight = rgba[:, 3:]
     if float(weight.sum()) <= 0:
         return torch.full((3,), FALLBACK_COLOR)
@@ -89,7 +92,7 @@ def mean_foreground_color(views: list[MaskedView]) -> torch.Tensor:
 
 
 def _initial_points(
-    views: list[MaskedView],
+    views: MaskedViews,
     bounds: SceneBounds,
     max_points: int,
     hull_resolution: int,
@@ -105,13 +108,13 @@ def _initial_points(
         return points, colors, "visual hull"
     points = random_points_in_sphere(max_points, bounds, generator)
     colors = mean_foreground_color(views).expand(max_points, 3)
-    if all(bool((view.rgba[..., 3] == 255).all()) for view in views):
+    if bool((views.rgba[..., 3] == 255).all()):
         return points, colors, f"{RANDOM_POINTS} ({NO_TRANSPARENCY})"
     return points, colors, RANDOM_POINTS
 
 
 def initial_gaussians(
-    views: list[MaskedView],
+    views: MaskedViews,
     bounds: SceneBounds,
     deformation: Deformation,
     max_points: int,

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from avatar4d.asset.topology import sample_triangles, triangle_areas
-from avatar4d.model.quaternions import normalize_quat, quat_multiply
 from avatar4d.model.triangle_frames import TriangleFrames, triangle_frames
+from avatar4d.raster.quaternions import normalize_quat, quat_multiply
 
 MIN_BARYCENTRIC = 1e-4  # weights read back into logits are kept this far inside the triangle
 

@@ -30,7 +30,7 @@ import torch
 
 from avatar4d.model.constants import identity_quat
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
-from avatar4d.model.quaternions import normalize_quat, quat_multiply, quat_to_rotation
+from avatar4d.raster.quaternions import normalize_quat, quat_multiply, quat_to_rotation
 
 BINDING_CHUNK = 65_536  # Gaussians per distance block when finding each one's nearest nodes
 NODE_FEATURES = 16  # per node and time: rotation matrix (9), affine shift (3), quaternion (4)

@@ -6,12 +6,12 @@ import torch
 
 from avatar4d.model.deformation import GaussiansAtTime
 from avatar4d.raster.api import Backend, RasterOutput, rasterize
-from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.cameras import Cameras
 
 
 def render_gaussians(
     gaussians: GaussiansAtTime,
-    cameras: RasterCameras,
+    cameras: Cameras,
     background: torch.Tensor,
     backend: Backend = "auto",
     with_depth: bool = False,

@@ -30,8 +30,8 @@ from avatar4d.asset.rig_mesh import RigPoser, embeddable_faces
 from avatar4d.asset.topology import sample_triangles, triangle_areas
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.node_deformation import gather_rows
-from avatar4d.model.quaternions import normalize_quat, quat_multiply
 from avatar4d.model.triangle_frames import TriangleFrames, triangle_frames
+from avatar4d.raster.quaternions import normalize_quat, quat_multiply
 
 FACE_KEY = "face"
 FEATURES = 17  # per triangle and pose: similarity matrix (9), shift (3), rotation (4), log size

@@ -24,7 +24,7 @@ import torch
 
 from avatar4d.model.deformation import Deformation, GaussiansAtTime
 from avatar4d.model.gaussians import f_dc_to_rgb, rgb_to_f_dc
-from avatar4d.model.quaternions import rotate_vectors
+from avatar4d.raster.quaternions import rotate_vectors
 
 NORMALS_KEY = "normals"  # (N, 3) per Gaussian, canonical pose, any length
 LIGHT_KEY = "light_irradiance"  # (3, 9) shared: one row of coefficients per colour channel

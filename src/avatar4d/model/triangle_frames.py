@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from avatar4d.raster.quaternions import rotation_to_quat
+
 MIN_SCALE = 1e-12  # world units: a collapsed triangle still has a finite log-scale
 # The normal is trusted while |e01 x e02| exceeds this share of |e01| |e02| (sin of the angle).
 MIN_SINE = 1e-7
@@ -63,34 +65,6 @@ def triangle_frames(vertices: torch.Tensor, faces: torch.Tensor) -> TriangleFram
     rotations = torch.stack((tangent, bitangent, normal), dim=-1)
     scales = double_area.squeeze(-1).sqrt().clamp_min(MIN_SCALE)
     return TriangleFrames(corners.mean(dim=-2), rotations, rotation_to_quat(rotations), scales)
-
-
-def rotation_to_quat(rotations: torch.Tensor) -> torch.Tensor:
-    """(..., 3, 3) rotation matrices -> (..., 4) unit quaternions, w x y z, w >= 0.
-
-    Of the four ways to read a quaternion off a rotation matrix, each is accurate where its
-    own component is the largest; that one is taken, element by element.
-    """
-    m = rotations
-    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
-    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
-    # 4 w^2 - 1, 4 x^2 - 1, 4 y^2 - 1, 4 z^2 - 1
-    diagonal = torch.stack(
-        (m00 + m11 + m22, m00 - m11 - m22, m11 - m00 - m22, m22 - m00 - m11), dim=-1
-    )
-    largest, k = diagonal.max(dim=-1)
-    one = largest + 1.0  # 4 q_k^2; the other components below are 4 q_k q_i
-    a, b, c = m21 - m12, m02 - m20, m10 - m01
-    p, q, r = m01 + m10, m02 + m20, m12 + m21
-    is0, is1, is2 = k == 0, k == 1, k == 2
-    w = torch.where(is0, one, torch.where(is1, a, torch.where(is2, b, c)))
-    x = torch.where(is0, a, torch.where(is1, one, torch.where(is2, p, q)))
-    y = torch.where(is0, b, torch.where(is1, p, torch.where(is2, one, r)))
-    z = torch.where(is0, c, torch.where(is1, q, torch.where(is2, r, one)))
-    quats = torch.stack((w, x, y, z), dim=-1)
-    quats = quats * torch.where(w < 0, -1.0, 1.0)[..., None]
-    return quats / quats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
 def _axis(like: torch.Tensor, index: int) -> torch.Tensor:

@@ -14,19 +14,27 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from avatar4d.raster.cameras import Cameras
+
 MIN_SEEING_CAMERAS = 2
 
 
 @dataclass(frozen=True)
-class MaskedView:
-    """One image at the carving time, with its pinhole camera (OpenGL camera-to-world)."""
+class MaskedViews:
+    """Images at the carving time with their cameras, on the CPU."""
 
-    c2w: torch.Tensor  # (4, 4)
-    fl_x: float
-    fl_y: float
-    cx: float
-    cy: float
-    rgba: torch.Tensor  # (H, W, 4) uint8, straight alpha
+    cameras: Cameras  # (V)
+    rgba: torch.Tensor  # (V, H, W, 4) uint8, straight alpha
+
+    def __post_init__(self) -> None:
+        cameras = self.cameras
+        expected = (len(cameras), cameras.height, cameras.width, 4)
+        got = tuple(self.rgba.shape)
+        if got != expected:
+            raise ValueError(f"rgba must be {expected} for its cameras, got {got}")
+
+    def __len__(self) -> int:
+        return len(self.cameras)
 
 
 @dataclass(frozen=True)
@@ -37,18 +45,22 @@ class HullPoints:
     filled_fraction: float  # occupied share of the sphere: near 1 when the masks carve nothing
 
 
-def project(points: torch.Tensor, view: MaskedView) -> tuple[torch.Tensor, torch.Tensor]:
-    """Integer pixel (row, column) of each point and whether the camera sees it."""
-    c2w = view.c2w.to(points)
+def project(points: torch.Tensor, cameras: Cameras, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel (row, column) of each point in camera i, clamped to the image, and whether the
+    camera sees it."""
+    c2w = cameras.c2w[i].to(points)
     local = (points - c2w[:3, 3]) @ c2w[:3, :3]  # camera frame: +X right, +Y up, looks down -Z
     depth = -local[:, 2]
     safe_depth = depth.clamp_min(1e-6)
-    u = view.fl_x * local[:, 0] / safe_depth + view.cx
-    v = -view.fl_y * local[:, 1] / safe_depth + view.cy
-    height, width = view.rgba.shape[:2]
+    u = float(cameras.fl_x[i]) * local[:, 0] / safe_depth + float(cameras.cx[i])
+    v = -float(cameras.fl_y[i]) * local[:, 1] / safe_depth + float(cameras.cy[i])
+    width, height = cameras.width, cameras.height
     column, row = torch.floor(u), torch.floor(v)
     seen = (depth > 0) & (column >= 0) & (column < width) & (row >= 0) & (row < height)
-    return torch.stack([row, column], dim=-1).long().clamp_min(0), seen
+    pixel = torch.stack([row, column], dim=-1).long().clamp_min(0)
+    pixel[:, 0].clamp_(max=height - 1)
+    pixel[:, 1].clamp_(max=width - 1)
+    return pixel, seen
 
 
 def grid_in_sphere(center: torch.Tensor, radius: float, resolution: int) -> torch.Tensor:
@@ -59,7 +71,7 @@ def grid_in_sphere(center: torch.Tensor, radius: float, resolution: int) -> torc
 
 
 def carve(
-    views: list[MaskedView],
+    views: MaskedViews,
     center: torch.Tensor,
     radius: float,
     resolution: int,
@@ -72,12 +84,9 @@ def carve(
     in_sphere = (flat - center.float()).norm(dim=-1) <= radius
     seen_count = torch.zeros(len(flat), dtype=torch.int32)
     miss_count = torch.zeros(len(flat), dtype=torch.int32)
-    for view in views:
-        pixel, seen = project(flat, view)
-        height, width = view.rgba.shape[:2]
-        pixel[:, 0].clamp_(max=height - 1)
-        pixel[:, 1].clamp_(max=width - 1)
-        alpha = view.rgba[pixel[:, 0], pixel[:, 1], 3].float() / 255.0
+    for i in range(len(views)):
+        pixel, seen = project(flat, views.cameras, i)
+        alpha = views.rgba[i, pixel[:, 0], pixel[:, 1], 3].float() / 255.0
         seen_count += seen.int()
         miss_count += (seen & (alpha <= alpha_threshold)).int()
     allowed_misses = torch.floor(miss_fraction * seen_count.float()).int()
@@ -100,19 +109,14 @@ def outward_normals(occupied: torch.Tensor) -> torch.Tensor:
     return F.normalize(-gradient, dim=-1)
 
 
-def facing_colors(
-    points: torch.Tensor, normals: torch.Tensor, views: list[MaskedView]
-) -> torch.Tensor:
+def facing_colors(points: torch.Tensor, normals: torch.Tensor, views: MaskedViews) -> torch.Tensor:
     """Colour of each point: the mean over cameras weighted by how squarely they face it."""
     total = torch.zeros(len(points), 3)
     weight_sum = torch.zeros(len(points))
-    for view in views:
-        pixel, seen = project(points, view)
-        height, width = view.rgba.shape[:2]
-        pixel[:, 0].clamp_(max=height - 1)
-        pixel[:, 1].clamp_(max=width - 1)
-        rgba = view.rgba[pixel[:, 0], pixel[:, 1]].float() / 255.0
-        to_camera = F.normalize(view.c2w[:3, 3].float() - points, dim=-1)
+    for i in range(len(views)):
+        pixel, seen = project(points, views.cameras, i)
+        rgba = views.rgba[i, pixel[:, 0], pixel[:, 1]].float() / 255.0
+        to_camera = F.normalize(views.cameras.c2w[i, :3, 3].float() - points, dim=-1)
         facing = (normals * to_camera).sum(dim=-1).clamp_min(0.0) ** 2 + 1e-3
         weight = facing * seen.float() * rgba[:, 3]
         total += weight[:, None] * rgba[:, :3]
@@ -124,7 +128,7 @@ def facing_colors(
 
 
 def visual_hull_points(
-    views: list[MaskedView],
+    views: MaskedViews,
     center: torch.Tensor,
     radius: float,
     resolution: int,

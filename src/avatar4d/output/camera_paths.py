@@ -1,8 +1,8 @@
 """Camera paths for rendering: an orbit, the dataset's own cameras, or a nerfstudio path.
 
 A camera path is a list of ``avatar4d.capture.camera.Camera`` (camera-to-world 4 x 4 in the
-OpenGL convention, fl_x, fl_y, cx, cy, width, height), one per output frame. Orbits use the
-capture rig's conventions: azimuth 0 looks at the character's front from +Z, +Y is up.
+OpenGL convention, pinhole intrinsics in pixels, image size), one per output frame. Orbits use
+the capture rig's conventions: azimuth 0 looks at the character's front from +Z, +Y is up.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from avatar4d.capture.camera import Camera
+from avatar4d.capture.camera import Camera, PinholeLike
 from avatar4d.capture.rig import look_at_c2w, orbit_direction
 from avatar4d.errors import InputError
 from avatar4d.io.json_file import read_json_file
@@ -23,18 +22,6 @@ from avatar4d.output.path_limits import check_path_size, check_render_side
 
 MAX_ABS_ELEVATION_DEG = 89.0  # at +-90 deg a look-at frame with +Y up is undefined
 MAX_CAMERA_PATH_BYTES = 256 << 20  # a camera_path.json: 100,000 cameras take about 50 MB
-
-
-class DatasetFrameLike(Protocol):
-    """What ``dataset_path`` reads from a frame (``avatar4d.data.dataset.Frame`` has it)."""
-
-    c2w: np.ndarray
-    fl_x: float
-    fl_y: float
-    cx: float
-    cy: float
-    width: int
-    height: int
 
 
 def _check_image_size(where: str, width: int, height: int) -> None:
@@ -104,7 +91,7 @@ def orbit_path(
     return cameras
 
 
-def dataset_path(frames: Sequence[DatasetFrameLike]) -> list[Camera]:
+def dataset_path(frames: Sequence[PinholeLike]) -> list[Camera]:
     """The cameras of dataset frames, in order (e.g. to re-render a test split)."""
     if not frames:
         raise InputError("dataset camera path", "no frames to take cameras from")

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from avatar4d.capture.camera import Camera
+from avatar4d.raster.cameras import Cameras
 from avatar4d.run.trained import TrainedModel
 
 
@@ -78,16 +79,5 @@ def _render_group(
     background: torch.Tensor,
 ) -> torch.Tensor:
     """(G, H, W, 3) uint8 frames of cameras of one image size, each at its own time."""
-    first = cameras[0]
-    out = model.render_times(
-        torch.as_tensor(np.stack([camera.c2w for camera in cameras]), dtype=torch.float32),
-        torch.tensor([camera.fl_x for camera in cameras]),
-        torch.tensor([camera.fl_y for camera in cameras]),
-        torch.tensor([camera.cx for camera in cameras]),
-        torch.tensor([camera.cy for camera in cameras]),
-        first.width,
-        first.height,
-        times,
-        background=background,
-    )
+    out = model.render_times(Cameras.from_frames(cameras), times, background=background)
     return (out.rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)

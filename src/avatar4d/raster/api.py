@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import torch
 
-from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.cameras import Cameras
 from avatar4d.raster.gsplat_backend import rasterize_gsplat, rasterize_gsplat_per_camera
 from avatar4d.raster.reference import rasterize_reference
 
@@ -69,7 +69,7 @@ def rasterize(
     scales: torch.Tensor,
     opacities: torch.Tensor,
     colors: torch.Tensor,
-    cameras: RasterCameras,
+    cameras: Cameras,
     background: torch.Tensor,
     backend: Backend = "auto",
     with_depth: bool = False,
@@ -98,7 +98,7 @@ def rasterize_per_camera(
     scales: torch.Tensor,
     opacities: torch.Tensor,
     colors: torch.Tensor,
-    cameras: RasterCameras,
+    cameras: Cameras,
     background: torch.Tensor,
     backend: Backend = "auto",
 ) -> RasterOutput:
@@ -106,7 +106,7 @@ def rasterize_per_camera(
     leading (C,) axis (e.g. the Gaussians at C different times). gsplat renders them in one
     call; the reference renders one camera at a time. ``info`` is empty (not for training).
     """
-    count = cameras.count
+    count = len(cameras)
     if means.dim() != 3 or means.shape[0] != count:
         raise ValueError(f"means must be ({count}, N, 3) for {count} cameras")
     leading = {tuple(t.shape[:1]) for t in (means, quats, scales, opacities, colors)}
@@ -126,9 +126,7 @@ def rasterize_per_camera(
             scales[c],
             opacities[c],
             colors[c],
-            RasterCameras(
-                cameras.viewmats[c : c + 1], cameras.Ks[c : c + 1], cameras.width, cameras.height
-            ),
+            cameras[c],
             background,
         )
         for c in range(count)

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.cameras import Cameras
 from avatar4d.raster.constants import EPS2D, FAR_PLANE, NEAR_PLANE
 
 # What the reference backend matches: the classic (not anti-aliased) 3DGS rasterisation.
@@ -26,7 +26,7 @@ def rasterize_gsplat(
     scales: torch.Tensor,
     opacities: torch.Tensor,
     colors: torch.Tensor,
-    cameras: RasterCameras,
+    cameras: Cameras,
     background: torch.Tensor,
     with_depth: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
@@ -46,7 +46,7 @@ def rasterize_gsplat(
         Ks=cameras.Ks,
         width=cameras.width,
         height=cameras.height,
-        backgrounds=background.expand(cameras.count, colors.shape[-1]).contiguous(),
+        backgrounds=background.expand(len(cameras), colors.shape[-1]).contiguous(),
         **(SETTINGS | {"render_mode": "RGB+D"} if with_depth else SETTINGS),
     )
 
@@ -57,14 +57,14 @@ def rasterize_gsplat_per_camera(
     scales: torch.Tensor,
     opacities: torch.Tensor,
     colors: torch.Tensor,
-    cameras: RasterCameras,
+    cameras: Cameras,
     background: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Camera c sees its own Gaussians (index c of each (C, N, ...) tensor), in one call
     (gsplat's batch dimension). -> rgb (C, H, W, D), alpha (C, H, W, 1)."""
     from gsplat import rasterization
 
-    count = cameras.count
+    count = len(cameras)
     rgb, alpha, _ = rasterization(
         means=means,
         quats=quats,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.cameras import Cameras
 from avatar4d.raster.constants import ALPHA_THRESHOLD, EPS2D, FAR_PLANE, NEAR_PLANE
 from avatar4d.raster.covariance import covariance_from_quat_scale
 
@@ -57,7 +57,7 @@ def project_gaussians(
     quats: torch.Tensor,
     scales: torch.Tensor,
     opacities: torch.Tensor,
-    cameras: RasterCameras,
+    cameras: Cameras,
     eps2d: float = EPS2D,
     near_plane: float = NEAR_PLANE,
     far_plane: float = FAR_PLANE,

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from avatar4d.raster.cameras import RasterCameras
+from avatar4d.raster.cameras import Cameras
 from avatar4d.raster.compositing import composite
 from avatar4d.raster.constants import EPS2D, FAR_PLANE, NEAR_PLANE
 from avatar4d.raster.projection import project_gaussians
@@ -24,7 +24,7 @@ def rasterize_reference(
     scales: torch.Tensor,
     opacities: torch.Tensor,
     colors: torch.Tensor,
-    cameras: RasterCameras,
+    cameras: Cameras,
     background: torch.Tensor,
     with_depth: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
@@ -46,10 +46,10 @@ def rasterize_reference(
         "means2d": projected.means2d,
         "depths": projected.depths,
         "conics": projected.conics,
-        "opacities": opacities[None].expand(cameras.count, -1),
+        "opacities": opacities[None].expand(len(cameras), -1),
         "width": cameras.width,
         "height": cameras.height,
         "n_batches": 1,
-        "n_cameras": cameras.count,
+        "n_cameras": len(cameras),
     }
     return rgb, alpha, info

@@ -14,7 +14,7 @@ from avatar4d.model.rig_deformation import RigDeformation
 from avatar4d.model.shading import ShadedDeformation
 from avatar4d.model.spec import ModelSpec, build_deformation
 from avatar4d.raster.api import Backend, RasterOutput, rasterize_per_camera
-from avatar4d.raster.cameras import Intrinsic, cameras_from_opengl_c2w
+from avatar4d.raster.cameras import Cameras
 from avatar4d.run.config import TrainConfig
 from avatar4d.run.device import resolve_device
 from avatar4d.run.run_folder import dataset_fingerprint, load_run_checkpoint, read_run_record
@@ -80,20 +80,13 @@ class TrainedModel:
     @torch.no_grad()
     def render(
         self,
-        c2w: torch.Tensor,
-        fl_x: Intrinsic,
-        fl_y: Intrinsic,
-        cx: Intrinsic,
-        cy: Intrinsic,
-        width: int,
-        height: int,
+        cameras: Cameras,
         t: float,
         background: torch.Tensor | None = None,
         backend: Backend = "auto",
     ) -> RasterOutput:
-        """Render (C, 4, 4) OpenGL camera-to-world poses at time t (background: white)."""
-        c2w = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
-        cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
+        """Render every camera at time t (background: white)."""
+        cameras = cameras.to(self.device, torch.float32)
         background = self._background(background)
         return render_gaussians(self.posed(t), cameras, background, backend=backend)
 
@@ -105,22 +98,15 @@ class TrainedModel:
     @torch.no_grad()
     def render_times(
         self,
-        c2w: torch.Tensor,
-        fl_x: Intrinsic,
-        fl_y: Intrinsic,
-        cx: Intrinsic,
-        cy: Intrinsic,
-        width: int,
-        height: int,
+        cameras: Cameras,
         times: list[float],
         background: torch.Tensor | None = None,
         backend: Backend = "auto",
     ) -> RasterOutput:
-        """Render camera c of (C, 4, 4) OpenGL poses at ``times[c]``: C frames in one batch."""
-        c2w = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
-        if c2w.dim() != 3 or len(times) != c2w.shape[0]:
-            raise ValueError(f"need one time per camera, got {len(times)} for {tuple(c2w.shape)}")
-        cameras = cameras_from_opengl_c2w(c2w, fl_x, fl_y, cx, cy, width, height)
+        """Render camera c at ``times[c]``: C frames in one batch."""
+        if len(times) != len(cameras):
+            raise ValueError(f"need one time per camera, got {len(times)} for {len(cameras)}")
+        cameras = cameras.to(self.device, torch.float32)
         background = self._background(background)
         posed = self.deformation.deform_many(self.params, [float(t) for t in times])
         return rasterize_per_camera(

@@ -20,7 +20,7 @@ MASK_SIDE = 64  # silhouettes are compared at about this size: enough to see a l
 def silhouettes(stack: FrameStack, indices: list[int]) -> torch.Tensor:
     """(F, h, w) alpha of the given frames, average-pooled down to about MASK_SIDE pixels."""
     alpha = stack.rgba[indices][..., 3].float()[:, None] / 255.0
-    factor = max(1, max(stack.width, stack.height) // MASK_SIDE)
+    factor = max(1, max(stack.cameras.width, stack.cameras.height) // MASK_SIDE)
     return F.avg_pool2d(alpha, factor)[:, 0]
 
 

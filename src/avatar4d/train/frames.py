@@ -20,7 +20,7 @@ from avatar4d.data.dataset import Frame
 from avatar4d.data.dnerf import load_depth, load_image_rgba
 from avatar4d.data.image_limits import check_decoded_fits, check_header_size, memory_bytes
 from avatar4d.errors import InputError
-from avatar4d.raster.cameras import RasterCameras, cameras_from_opengl_c2w
+from avatar4d.raster.cameras import Cameras
 
 DECODE_THREADS = 4
 # The frames share the GPU with the model, its optimiser state and the rasteriser's buffers.
@@ -32,31 +32,13 @@ class FrameStack:
     """Frames of one image size, stacked on a device."""
 
     rgba: torch.Tensor  # (F, H, W, 4) uint8, straight alpha
-    c2w: torch.Tensor  # (F, 4, 4) float32, OpenGL camera-to-world
-    fl_x: torch.Tensor  # (F,) float32 pixels
-    fl_y: torch.Tensor
-    cx: torch.Tensor
-    cy: torch.Tensor
+    cameras: Cameras  # (F) float32, on the same device
     times: list[float]  # per frame
     camera_indices: list[int | None]  # per frame: which physical camera took it
-    width: int
-    height: int
     depth: torch.Tensor | None = None  # (F, H, W) float32 world units, 0 = no surface
 
     def __len__(self) -> int:
         return self.rgba.shape[0]
-
-    def cameras(self, index: torch.Tensor) -> RasterCameras:
-        """The cameras of the frames at ``index`` (a 1D tensor on the stack's device)."""
-        return cameras_from_opengl_c2w(
-            self.c2w[index],
-            self.fl_x[index],
-            self.fl_y[index],
-            self.cx[index],
-            self.cy[index],
-            self.width,
-            self.height,
-        )
 
     def images(self, index: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 4) float RGBA in [0, 1] of the frames at ``index``."""
@@ -116,21 +98,11 @@ def stack_frames(
     if with_depth:
         depth = torch.from_numpy(np.stack([d for _, d in decoded if d is not None])).to(device)
 
-    def column(name: str) -> torch.Tensor:
-        values = [getattr(frame, name) for frame in frames]
-        return torch.tensor(values, dtype=torch.float32, device=device)
-
     return FrameStack(
         rgba=torch.from_numpy(np.stack(images)).to(device),
-        c2w=torch.tensor(np.stack([f.c2w for f in frames]), dtype=torch.float32, device=device),
-        fl_x=column("fl_x"),
-        fl_y=column("fl_y"),
-        cx=column("cx"),
-        cy=column("cy"),
+        cameras=Cameras.from_frames(frames, device),
         times=[frame_time(frame) for frame in frames],
         camera_indices=[frame.camera_index for frame in frames],
-        width=width,
-        height=height,
         depth=depth,
     )
 

@@ -17,7 +17,7 @@ import torch
 
 from avatar4d.model.deformation import GaussiansAtTime
 from avatar4d.model.nearest import nearest_k
-from avatar4d.model.quaternions import quat_to_rotation
+from avatar4d.raster.quaternions import quat_to_rotation
 
 NORM_EPS = 1e-9  # keeps the gradient of a norm finite where the motion is still exactly rigid
 

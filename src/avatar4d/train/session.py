@@ -24,7 +24,7 @@ from avatar4d.model.motions.motion_model import TrainTimes
 from avatar4d.model.motions.registry import model_of
 from avatar4d.model.shading import NORMALS_KEY
 from avatar4d.model.spec import ModelSpec, build_deformation
-from avatar4d.model.visual_hull import MaskedView
+from avatar4d.model.visual_hull import MaskedViews
 from avatar4d.run.checkpoint import restore_adam_states
 from avatar4d.run.config import TrainConfig
 from avatar4d.run.device import resolve_device
@@ -94,19 +94,9 @@ def is_looping(config: TrainConfig, dataset: Dataset) -> bool:
     return scene.get("format") == "avatar4d-grid"
 
 
-def carving_views(stack: FrameStack, indices: list[int]) -> list[MaskedView]:
+def carving_views(stack: FrameStack, indices: list[int]) -> MaskedViews:
     """The frames at ``indices`` as views to carve initial points from."""
-    return [
-        MaskedView(
-            c2w=stack.c2w[i].cpu(),
-            fl_x=float(stack.fl_x[i]),
-            fl_y=float(stack.fl_y[i]),
-            cx=float(stack.cx[i]),
-            cy=float(stack.cy[i]),
-            rgba=stack.rgba[i].cpu(),
-        )
-        for i in indices
-    ]
+    return MaskedViews(stack.cameras[indices].to("cpu"), stack.rgba[indices].cpu())
 
 
 def load_frames(
@@ -146,7 +136,7 @@ def new_model(
     if dataset.bounds is not None:
         bounds = SceneBounds(torch.from_numpy(dataset.bounds.center), dataset.bounds.radius)
     else:
-        bounds = bounds_from_cameras(views)
+        bounds = bounds_from_cameras(views.cameras)
     motion = model_of(config.motion)
     spec = ModelSpec(
         motion=motion_structure,

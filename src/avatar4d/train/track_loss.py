@@ -20,7 +20,7 @@ import torch
 from avatar4d.data.tracks import SurfaceTracks, check_covers
 from avatar4d.errors import InputError
 from avatar4d.model.nearest import nearest_k
-from avatar4d.model.quaternions import rotate_vectors
+from avatar4d.raster.quaternions import rotate_vectors
 
 NEIGHBOURS = 4
 MAX_BIND_DISTANCE = 0.05  # in bounds radii

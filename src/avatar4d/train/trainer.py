@@ -121,7 +121,7 @@ def training_step(session: TrainingSession, step: int) -> torch.Tensor:
     posed = session.deformation.deform(params, session.time_values[slot])
     target_depth = session.train.depths(pick) if config.losses.depth_weight > 0 else None
     output = render_gaussians(
-        posed, session.train.cameras(pick), background, with_depth=target_depth is not None
+        posed, session.train.cameras[pick], background, with_depth=target_depth is not None
     )
     session.strategy.step_pre_backward(
         params, session.optimizers, session.strategy_state, step, output.info

@@ -29,6 +29,6 @@ def validation_psnr(
         white = torch.ones(3, device=stack.rgba.device)
         for i, time in enumerate(stack.times):
             index = torch.tensor([i], device=stack.rgba.device)
-            output = render_gaussians(deformation.deform(params, time), stack.cameras(index), white)
+            output = render_gaussians(deformation.deform(params, time), stack.cameras[index], white)
             values.append(psnr_on_white(output.rgb, stack.images(index)))
     return sum(values) / len(values) if values else math.nan

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avatar4d.asset.demo.motion import quat_from_matrix, smoothstep
+from avatar4d.asset.demo.motion import smoothstep
 from avatar4d.asset.demo.shapes import ShapeMesh, ellipsoid, frame_from, merge, place
+from avatar4d.asset.quaternions import from_matrix
 
 HEAD_CENTER = np.array([0.0, 1.545, 0.01])
 HEAD_RADII = np.array([0.15, 0.16, 0.155])
@@ -160,5 +161,5 @@ def eyelid_placements() -> list[EyelidPlacement]:
         outward = (top - HEAD_CENTER) / HEAD_RADII**2
         up_the_face = surface_point(longitude, latitude + 1e-3) - top
         frame = frame_from(up_the_face, outward)
-        placements.append(EyelidPlacement(f"eyelid_{suffix}", top, quat_from_matrix(frame)))
+        placements.append(EyelidPlacement(f"eyelid_{suffix}", top, from_matrix(frame)))
     return placements

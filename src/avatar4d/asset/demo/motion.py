@@ -1,4 +1,4 @@
-"""Quaternion and keyframe helpers for authoring the demo clips (quaternions are x, y, z, w)."""
+"""Keyframe helpers for authoring the demo clips (quaternions are x, y, z, w, as in glTF)."""
 
 from __future__ import annotations
 
@@ -6,60 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-AXES = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}
-
-
-def quat_axis_angle(axis: str, degrees: np.ndarray | float) -> np.ndarray:
-    """(K, 4) rotations by ``degrees`` about a principal axis ("x", "y" or "z")."""
-    half = np.radians(np.atleast_1d(np.asarray(degrees, np.float64))) / 2
-    xyz = np.asarray(AXES[axis])[None, :] * np.sin(half)[:, None]
-    return np.concatenate([xyz, np.cos(half)[:, None]], axis=1)
-
-
-def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product ``a * b`` (apply ``b`` first, then ``a``), broadcasting over rows."""
-    ax, ay, az, aw = np.moveaxis(np.atleast_2d(a), -1, 0)
-    bx, by, bz, bw = np.moveaxis(np.atleast_2d(b), -1, 0)
-    return np.stack(
-        [
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz,
-        ],
-        axis=-1,
-    )
+from avatar4d.asset import quaternions
 
 
 def rotations(*steps: tuple[str, np.ndarray | float]) -> np.ndarray:
     """Compose axis rotations applied in the given order, e.g. ``("z", a), ("y", b)``."""
-    result = quat_axis_angle("x", 0.0)
+    result = quaternions.about_axis("x", 0.0)
     for axis, degrees in steps:
-        result = quat_mul(quat_axis_angle(axis, degrees), result)
-    return continuous(result / np.linalg.norm(result, axis=1, keepdims=True))
-
-
-def continuous(quaternions: np.ndarray) -> np.ndarray:
-    """Flip signs so neighbouring keys lie in the same hemisphere (shortest interpolation)."""
-    q = np.array(quaternions, np.float64)
-    for k in range(1, len(q)):
-        if np.dot(q[k - 1], q[k]) < 0:
-            q[k] = -q[k]
-    return q
-
-
-def quat_from_matrix(matrix: np.ndarray) -> np.ndarray:
-    """(4,) unit quaternion of a 3x3 rotation matrix."""
-    m = np.asarray(matrix, np.float64)
-    w = np.sqrt(max(0.0, 1.0 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
-    x = np.sqrt(max(0.0, 1.0 + m[0, 0] - m[1, 1] - m[2, 2])) / 2
-    y = np.sqrt(max(0.0, 1.0 - m[0, 0] + m[1, 1] - m[2, 2])) / 2
-    z = np.sqrt(max(0.0, 1.0 - m[0, 0] - m[1, 1] + m[2, 2])) / 2
-    x = np.copysign(x, m[2, 1] - m[1, 2])
-    y = np.copysign(y, m[0, 2] - m[2, 0])
-    z = np.copysign(z, m[1, 0] - m[0, 1])
-    q = np.array([x, y, z, w])
-    return q / np.linalg.norm(q)
+        result = quaternions.multiply(quaternions.about_axis(axis, degrees), result)
+    return quaternions.continuous(result / np.linalg.norm(result, axis=1, keepdims=True))
 
 
 def key_times(duration: float, keys_per_second: int) -> np.ndarray:
