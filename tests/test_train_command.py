@@ -283,3 +283,25 @@ def test_resuming_a_run_that_cannot_be_read_is_reported_when_the_command_runs(tm
     assert settings == preset_config(command.resolved_preset())  # the preset's, then
     with pytest.raises(InputError, match="not an avatar4d run folder"):
         command.run()
+
+
+def test_without_motion_a_dataset_that_carries_its_character_trains_the_rig_model(tmp_path):
+    data = tmp_path / "grid"
+    (data / "asset").mkdir(parents=True)
+    (data / "asset" / "hero.glb").write_bytes(b"glTF")
+    (data / "scene.json").write_text('{"asset": {"file": "asset/hero.glb", "sha256": "0"}}')
+
+    def motion_of(*words: str) -> str:
+        command = cli.parse(["train", str(data), "--out", "run", "--device", "cpu", *words])
+        return command.resolved_config().motion.name
+
+    assert motion_of() == "rig"
+    assert motion_of("--preset", "gpu") == "rig"
+    assert motion_of("--motion", "spline") == "spline"  # the user's choice wins
+    assert motion_of("--motion.control-points", "8") == "spline"  # the preset's model's option
+    (data / "scene.json").write_text('{"asset": {"file": "../elsewhere.glb"}}')
+    assert motion_of() == "spline"  # a copy outside the dataset is none
+    (data / "scene.json").write_text("{not json")
+    assert motion_of() == "spline"  # reported in one line when training starts
+    (data / "scene.json").unlink()
+    assert motion_of() == "spline" and motion_of("--preset", "gpu") == "nodes"

@@ -100,7 +100,8 @@ class DemoCommand:
         if scale.train_steps is not None:
             config.steps = scale.train_steps
         run_dir = folder / "run"
-        if TrainCommand(data=dataset, out=run_dir, config=config).run() != 0:
+        command = TrainCommand(data=dataset, out=run_dir, config=config, motion_from_data=True)
+        if command.run() != 0:
             return 1
         _stage("evaluating on held-out views and times")
         EvalCommand(run_dir=run_dir, out=folder / "eval").run()

@@ -15,6 +15,8 @@ import tyro
 from avatar4d.commands.extras import require_extra
 from avatar4d.commands.train_motion import chosen_motion, without_motion_words
 from avatar4d.commands.train_preset import auto_preset, chosen_preset, given_flag, given_value
+from avatar4d.data.dataset import scene_asset_file
+from avatar4d.data.dnerf import read_scene
 from avatar4d.errors import InputError
 from avatar4d.model.motions.registry import AnyMotionSettings
 from avatar4d.run.config import SECTIONS, TrainConfig
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
     from avatar4d.run.run_folder import RunRecord
     from avatar4d.train.trainer import TrainResult
 
+MOTION_FROM_DATA = (
+    "Without --motion, a dataset that carries its character (avatar4d grids keep a copy) "
+    "trains the mesh-driven model (rig), any other the motion shown."
+)
 EXIT_TRAINING_STOPPED = 1  # diverged or out of memory; the last checkpoint is kept
 # Settings a resumed run may change (with the session section): they do not alter what the
 # model learns.
@@ -66,6 +72,9 @@ class TrainCommand:
     """No progress bars; only the final summary."""
     config: tyro.conf.OmitArgPrefixes[TrainConfig] = field(default_factory=TrainConfig)
     """Training settings."""
+    motion_from_data: tyro.conf.Suppress[bool] = False
+    """No --motion given: the mesh-driven model (rig) for a dataset that carries its character,
+    else the preset's."""
     motion: tyro.conf.AvoidSubcommands[AnyMotionSettings | None] = None
     """The motion model's settings (--motion NAME chooses the model: spline or nodes); None:
     config's."""
@@ -92,7 +101,16 @@ class TrainCommand:
             return defaults, "The defaults shown are the run's own (its config.yml)."
         name, line = chosen_preset(args)
         config = preset_config(name, motion)
-        defaults = cls(data=tyro.MISSING, out=tyro.MISSING, config=config, motion=config.motion)
+        from_data = motion is None and not any(arg.startswith("--motion.") for arg in args)
+        defaults = cls(
+            data=tyro.MISSING,
+            out=tyro.MISSING,
+            config=config,
+            motion=config.motion,
+            motion_from_data=from_data,
+        )
+        if from_data:
+            line += f" {MOTION_FROM_DATA}"
         return defaults, line
 
     @staticmethod
@@ -115,6 +133,9 @@ class TrainCommand:
         if self.motion is not None:
             config = dataclasses.replace(config, motion=self.motion)
         if not self.resume:
+            if self.motion_from_data and carries_character(self.data):
+                rig = preset_config(self.resolved_preset(), "rig").motion
+                config = dataclasses.replace(config, motion=rig)
             return config
         from avatar4d.run.run_folder import read_run_record  # torch: only when training
 
@@ -152,6 +173,15 @@ class TrainCommand:
             return EXIT_TRAINING_STOPPED
         print(summary(result))
         return 0
+
+
+def carries_character(data: Path) -> bool:
+    """Whether the dataset keeps a copy of its character (scene.json "asset"); a scene.json
+    that cannot be read is reported when training starts, in one line."""
+    try:
+        return scene_asset_file(data, read_scene(data)) is not None
+    except (InputError, OSError, ValueError):
+        return False
 
 
 def changed_settings(config: TrainConfig, saved: TrainConfig) -> list[str]:

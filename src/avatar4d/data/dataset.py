@@ -10,6 +10,16 @@ import numpy as np
 SPLIT_NAMES = ("train", "val", "test")
 
 
+def scene_asset_file(root: Path, scene: dict | None) -> Path | None:
+    """The asset copy scene.json names (``"asset": {"file": ...}``) when it is a file inside
+    ``root``; None otherwise."""
+    entry = (scene or {}).get("asset")
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+        return None
+    path = (root / entry["file"]).resolve()
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
+
+
 @dataclass(frozen=True)
 class Frame:
     """One image with its camera and time, as read from a ``transforms_<split>.json``."""
@@ -63,11 +73,7 @@ class Dataset:
     @property
     def asset_file(self) -> Path | None:
         """The dataset's own copy of its asset (scene.json "asset"), when it has one."""
-        entry = (self.scene or {}).get("asset")
-        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            return None
-        path = (self.root / entry["file"]).resolve()
-        return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
+        return scene_asset_file(self.root, self.scene)
 
     def all_frames(self) -> list[Frame]:
         return [frame for frames in self.splits.values() for frame in frames]

@@ -255,6 +255,17 @@ def _with_derived_camera_indices(splits: dict[str, list[Frame]]) -> dict[str, li
     return result
 
 
+def read_scene(root: Path) -> dict | None:
+    """The dataset's scene.json (avatar4d grids write one), or None when it has none."""
+    scene_path = root / "scene.json"
+    if not scene_path.is_file():
+        return None
+    scene = read_json_file(scene_path, max_bytes=MAX_SCENE_JSON_BYTES, max_values=1_000_000)
+    if not isinstance(scene, dict):
+        raise InputError(scene_path, "expected a JSON object")
+    return scene
+
+
 def load_dataset(root: Path) -> Dataset:
     """Read the dataset in ``root``; ``transforms_train.json`` is required, val/test optional.
 
@@ -283,13 +294,8 @@ def load_dataset(root: Path) -> Dataset:
     if derived:
         splits = _with_derived_camera_indices(splits)
 
-    scene, bounds = None, None
-    scene_path = root / "scene.json"
-    if scene_path.is_file():
-        scene = read_json_file(scene_path, max_bytes=MAX_SCENE_JSON_BYTES, max_values=1_000_000)
-        if not isinstance(scene, dict):
-            raise InputError(scene_path, "expected a JSON object")
-        bounds = _bounds(scene, scene_path)
+    scene = read_scene(root)
+    bounds = None if scene is None else _bounds(scene, root / "scene.json")
     splits = _with_single_clip(splits, scene)
 
     return Dataset(
