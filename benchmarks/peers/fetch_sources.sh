@@ -23,7 +23,6 @@ pins=(
   "glm g-truc+glm 5c46b9c07008ae65cb81ab79cd677ecc1934b903"
 )
 
-rm -rf "$dest"
 mkdir -p "$dest"
 for pin in "${pins[@]}"; do
   read -r name snap commit <<<"$pin"
@@ -45,8 +44,11 @@ for pin in "${pins[@]}"; do
       excludes+=(":(exclude)$path")
     fi
   done < <(git --git-dir "$gitdir" ls-tree -r "$commit" | awk -F'\t' '$1 ~ / blob /')
+  rm -rf "${dest:?}/$name"
   mkdir -p "$dest/$name"
-  git --git-dir "$gitdir" archive "$commit" -- . "${excludes[@]}" | tar -x -C "$dest/$name"
+  # (git archive still names an absent blob on stderr even when excluded: that line is dropped)
+  git --git-dir "$gitdir" archive "$commit" -- . "${excludes[@]}" 2> >(grep -v '^error: invalid object' >&2) |
+    tar -x -C "$dest/$name"
   echo "$commit" >"$dest/$name/.pinned_commit"
   echo "extracted $name at ${commit:0:7}"
 done
@@ -55,4 +57,15 @@ done
 rast="$dest/depth-diff-gaussian-rasterization"
 rm -rf "$rast/third_party/glm"
 cp -r "$dest/glm" "$rast/third_party/glm"
-echo "sources in $dest"
+
+# Pure-Python wheels the peers import and the GPU machine lacks (PEERS.md): downloaded once
+# into .src/.whl (kept across re-runs), installed with --no-deps into .src/.pydeps, which the
+# run scripts and check_readers.py put on the path.
+python="${PYTHON:-python3}"
+if ! ls "$dest"/.whl/plyfile-*.whl "$dest"/.whl/tqdm-*.whl "$dest"/.whl/imageio-*.whl >/dev/null 2>&1; then
+  "$python" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+    --platform manylinux2014_x86_64 -d "$dest/.whl" plyfile tqdm imageio
+fi
+rm -rf "$dest/.pydeps"
+"$python" -m pip install -q --no-deps --target "$dest/.pydeps" "$dest"/.whl/*.whl
+echo "sources in $dest; wheels $(cd "$dest/.whl" && ls | tr '\n' ' ')installed in $dest/.pydeps"
