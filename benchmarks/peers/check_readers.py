@@ -101,7 +101,9 @@ def check_peer(peer: str, prepared: Path) -> list[str]:
     info = readNerfSyntheticInfo(str(prepared), True, True)
     print(f"{peer}: stand-ins for {sorted(finder.used) or 'nothing'}")
     source = Path(json.loads((prepared / "prepared.json").read_text())["source"])
-    transforms = {s: json.loads((prepared / f"transforms_{s}.json").read_text()) for s in ("train", "test")}
+    transforms = {
+        s: json.loads((prepared / f"transforms_{s}.json").read_text()) for s in ("train", "test")
+    }
     all_times = [f["time"] for s in ("train", "test") for f in transforms[s]["frames"]]
     failures: list[str] = []
     worst = {"pose": 0.0, "time": 0.0, "fov": 0.0, "image": 0.0}
@@ -113,34 +115,47 @@ def check_peer(peer: str, prepared: Path) -> list[str]:
         times = []
         for cam, frame in zip(cameras, frames, strict=True):
             if cam.image_name != Path(frame["file_path"]).name:
-                failures.append(f"{split}: camera {cam.image_name} where frame {frame['file_path']} is")
+                failures.append(
+                    f"{split}: camera {cam.image_name} where frame {frame['file_path']} is"
+                )
             t = float(cam.fid if peer == "Deformable-3D-Gaussians" else cam.time)
-            expected_t = frame["time"] if peer == "Deformable-3D-Gaussians" else frame["time"] / max(all_times)
+            expected_t = (
+                frame["time"]
+                if peer == "Deformable-3D-Gaussians"
+                else frame["time"] / max(all_times)
+            )
             times.append(t)
             worst["time"] = max(worst["time"], abs(t - expected_t))
             pose = _pose_from_reader(cam.R, cam.T)
-            worst["pose"] = max(worst["pose"], float(np.abs(pose - np.asarray(frame["transform_matrix"])).max()))
+            worst["pose"] = max(
+                worst["pose"], float(np.abs(pose - np.asarray(frame["transform_matrix"])).max())
+            )
             worst["fov"] = max(worst["fov"], abs(cam.FovX - transforms[split]["camera_angle_x"]))
             if peer == "Deformable-3D-Gaussians":
                 image = np.asarray(cam.image, dtype=np.float64) / 255.0  # PIL RGB
             else:
-                image = np.asarray(cam.image, dtype=np.float64).transpose(1, 2, 0)  # torch (3, H, W)
+                image = np.asarray(cam.image, dtype=np.float64).transpose(
+                    1, 2, 0
+                )  # torch (3, H, W)
             truth, alpha = _on_white(source / (frame["file_path"] + ".png"))
             if image.shape != truth.shape:
-                failures.append(f"{split}: {frame['file_path']}: image {image.shape}, ground truth {truth.shape}")
+                shapes = f"image {image.shape}, ground truth {truth.shape}"
+                failures.append(f"{split}: {frame['file_path']}: {shapes}")
                 continue
             worst["image"] = max(worst["image"], float(np.abs(image - truth).max()))
             if not np.all(image[alpha == 0] == 1.0):
                 failures.append(f"{split}: {frame['file_path']}: background is not white")
-        if times and not (0.0 <= min(times) and max(times) <= 1.0):
+        if times and not (min(times) >= 0.0 and max(times) <= 1.0):
             failures.append(f"{split}: times span [{min(times)}, {max(times)}], not within [0, 1]")
         size = f"{cameras[0].width}x{cameras[0].height}" if cameras else "-"
         span = f"[{min(times):.4f}, {max(times):.4f}]" if times else "-"
-        print(f"{peer}: {split}: {len(cameras)} cameras for {len(frames)} frames, {size}, times {span}")
+        counts = f"{len(cameras)} cameras for {len(frames)} frames"
+        print(f"{peer}: {split}: {counts}, {size}, times {span}")
     limits = {"pose": 1e-9, "time": 1e-9, "fov": 1e-12, "image": 1.0 / 255.0 + 1e-9}
     for key, value in worst.items():
         ok = value <= limits[key]
-        print(f"{peer}: largest {key} difference {value:.3g} ({'ok' if ok else 'FAIL'}, limit {limits[key]:.3g})")
+        verdict = f"{'ok' if ok else 'FAIL'}, limit {limits[key]:.3g}"
+        print(f"{peer}: largest {key} difference {value:.3g} ({verdict})")
         if not ok:
             failures.append(f"{key} differs by {value:.3g}")
     return failures

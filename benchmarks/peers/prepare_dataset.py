@@ -72,10 +72,12 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def prepare(grid: Path, out: Path, target_radius: float = 1.2) -> dict:
-    """Write the re-centred, re-scaled D-NeRF copy of grid into out; returns prepared.json's content."""
+    """Write the re-centred, re-scaled D-NeRF copy of grid into out; returns prepared.json."""
     scene = _read_json(grid / "scene.json")
     if scene.get("format") != "avatar4d-grid":
-        raise PrepareError(f"{grid / 'scene.json'}: not an avatar4d grid (format {scene.get('format')!r})")
+        raise PrepareError(
+            f"{grid / 'scene.json'}: not an avatar4d grid (format {scene.get('format')!r})"
+        )
     try:
         center = np.asarray(scene["bounds"]["center"], dtype=np.float64)
         radius = float(scene["bounds"]["radius"])
@@ -107,7 +109,8 @@ def prepare(grid: Path, out: Path, target_radius: float = 1.2) -> dict:
     for split, content in transforms.items():
         (out / f"transforms_{split}.json").write_text(json.dumps(content, indent=1) + "\n")
     camera_distances = [
-        float(np.linalg.norm(np.asarray(f["transform_matrix"])[:3, 3])) for f in transforms["train"]["frames"]
+        float(np.linalg.norm(np.asarray(f["transform_matrix"])[:3, 3]))
+        for f in transforms["train"]["frames"]
     ]
     record = {
         "source": str(grid.resolve()),
@@ -116,7 +119,9 @@ def prepare(grid: Path, out: Path, target_radius: float = 1.2) -> dict:
         "scale": scale,
         "radius": target_radius,
         "pose": "t' = (t - bounds_center) * scale; rotations, intrinsics and images unchanged",
-        "train_camera_distance": [min(camera_distances), max(camera_distances)] if camera_distances else None,
+        "train_camera_distance": [min(camera_distances), max(camera_distances)]
+        if camera_distances
+        else None,
         "frames": {split: len(content.get("frames", [])) for split, content in transforms.items()},
     }
     (out / "prepared.json").write_text(json.dumps(record, indent=1) + "\n")
@@ -127,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("grid", type=Path, help="an avatar4d grid dataset folder")
     parser.add_argument("out", type=Path, help="output folder (absent or empty)")
-    parser.add_argument("--radius", type=float, default=1.2, help="bounds radius after scaling (default 1.2)")
+    parser.add_argument(
+        "--radius", type=float, default=1.2, help="bounds radius after scaling (default 1.2)"
+    )
     args = parser.parse_args(argv)
     try:
         record = prepare(args.grid, args.out, args.radius)
