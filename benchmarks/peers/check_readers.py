@@ -15,6 +15,9 @@ transforms files and the source grid's RGBA images:
 - the ground truth is the RGBA image composited on white, within 1/255 (the readers truncate
   where we round), and exactly white where alpha is 0.
 
+Then it imports the peer's train.py and render.py as modules (their `__main__` blocks do not
+run), so that a module-level import this machine lacks shows up here rather than on the GPU.
+
 Modules the check does not exercise and this machine lacks (the CUDA extensions simple_knn and
 diff_gaussian_rasterization; torchvision, which 4DGaussians imports but its reader never calls)
 are replaced by empty stand-ins, and the output says which. Wheels in benchmarks/peers/.src/.pydeps
@@ -158,6 +161,15 @@ def check_peer(peer: str, prepared: Path) -> list[str]:
         print(f"{peer}: largest {key} difference {value:.3g} ({verdict})")
         if not ok:
             failures.append(f"{key} differs by {value:.3g}")
+    # Module-level imports of the scripts the GPU run uses: a package this machine lacks and
+    # that is not a known stand-in would stop training there too.
+    for script in ("train", "render"):
+        try:
+            importlib.import_module(script)
+        except Exception as e:  # noqa: BLE001 (any import-time failure is the finding)
+            failures.append(f"{script}.py does not import: {type(e).__name__}: {e}")
+            continue
+        print(f"{peer}: {script}.py imports (stand-ins so far: {sorted(finder.used)})")
     return failures
 
 
