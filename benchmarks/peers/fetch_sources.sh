@@ -53,10 +53,15 @@ for pin in "${pins[@]}"; do
   echo "extracted $name at ${commit:0:7}"
 done
 
-# The rasteriser's glm is a git submodule (third_party/glm), which `git archive` leaves empty.
+# The rasteriser's glm is a git submodule (third_party/glm), which `git archive` leaves empty:
+# fill it with glm's headers (its docs and tests stay out). The peers' assets/ folders hold
+# only their README's images and videos (no code reads them). Both are left out so that
+# .src/ fits a device call's carry (64 MiB): about 20 MB in all.
 rast="$dest/depth-diff-gaussian-rasterization"
 rm -rf "$rast/third_party/glm"
-cp -r "$dest/glm" "$rast/third_party/glm"
+mkdir -p "$rast/third_party/glm"
+cp -r "$dest/glm/glm" "$dest/glm/copying.txt" "$rast/third_party/glm/"
+rm -rf "$dest/glm" "$dest/4DGaussians/assets" "$dest/Deformable-3D-Gaussians/assets"
 
 # Pure-Python wheels the peers import and the GPU machine lacks (PEERS.md): downloaded once
 # into .src/.whl (kept across re-runs), installed with --no-deps into .src/.pydeps, which the
