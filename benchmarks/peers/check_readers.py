@@ -90,7 +90,7 @@ def _on_white(rgba_path: Path) -> np.ndarray:
     return rgba[..., :3] * rgba[..., 3:4] + (1.0 - rgba[..., 3:4]), rgba[..., 3]
 
 
-def check_peer(peer: str, prepared: Path) -> list[str]:
+def check_peer(peer: str, prepared: Path, gt_out: Path | None = None) -> list[str]:
     """Run the peer's reader on prepared; returns the failures (empty when all checks pass)."""
     pydeps = HERE / ".src" / ".pydeps"
     if pydeps.is_dir():
@@ -110,6 +110,8 @@ def check_peer(peer: str, prepared: Path) -> list[str]:
     all_times = [f["time"] for s in ("train", "test") for f in transforms[s]["frames"]]
     failures: list[str] = []
     worst = {"pose": 0.0, "time": 0.0, "fov": 0.0, "image": 0.0}
+    if gt_out is not None:
+        _write_like_render_py(peer, info.test_cameras, gt_out / peer)
     for split, cameras in (("train", info.train_cameras), ("test", info.test_cameras)):
         frames = transforms[split]["frames"]
         if len(cameras) != len(frames):
@@ -173,13 +175,35 @@ def check_peer(peer: str, prepared: Path) -> list[str]:
     return failures
 
 
+def _write_like_render_py(peer: str, cameras: list, folder: Path) -> None:
+    """The reader's test images as {i:05d}.png in camera order, as the peer's render.py names
+    its renders: collect_renders.py + `avatar4d eval --renders` on them must score the ground
+    truth itself (PSNR limited only by the readers' truncation to 8 bits)."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, cam in enumerate(cameras):
+        if peer == "Deformable-3D-Gaussians":
+            image = np.asarray(cam.image, dtype=np.uint8)
+        else:
+            image = np.rint(np.asarray(cam.image).transpose(1, 2, 0) * 255.0).astype(np.uint8)
+        Image.fromarray(image).save(folder / f"{i:05d}.png")
+    print(f"{peer}: wrote {len(cameras)} test images as {folder}/00000.png ...")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prepared", type=Path, help="a folder written by prepare_dataset.py")
     parser.add_argument("--peer", choices=PEERS, help="check one peer in this process")
+    parser.add_argument(
+        "--gt-out",
+        type=Path,
+        help="also write each reader's test images, named as render.py names renders",
+    )
     args = parser.parse_args(argv)
     if args.peer:
-        failures = check_peer(args.peer, args.prepared.resolve())
+        gt_out = args.gt_out.resolve() if args.gt_out else None
+        failures = check_peer(args.peer, args.prepared.resolve(), gt_out)
         for failure in failures:
             print(f"{args.peer}: FAIL {failure}")
         print(f"{args.peer}: {'FAIL' if failures else 'all checks passed'}")
@@ -187,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for peer in PEERS:
         child = [sys.executable, __file__, str(args.prepared), "--peer", peer]
+        child += ["--gt-out", str(args.gt_out)] if args.gt_out else []
         status |= subprocess.run(child, check=False).returncode
     return status
 
