@@ -16,7 +16,7 @@
 # WORK/data (prepare_dataset.py), WORK/model, WORK/renders (named for `eval --renders`),
 # WORK/eval/metrics.json, WORK/row.json (train seconds, Gaussians, model bytes, render FPS),
 # WORK/done.
-set -euo pipefail
+set -Eeuo pipefail # -E: the ERR trap also fires inside common.sh's functions
 [ $# -eq 2 ] || { echo "usage: run_deformable3dgs.sh GRID WORK" >&2; exit 2; }
 grid="$(cd "$1" && pwd)"
 mkdir -p "$2"
