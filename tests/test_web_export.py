@@ -8,11 +8,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from cli_output import one_error_line
 from test_train_end_to_end import TINY
 from test_train_synthetic import look_at, write_moving_blobs_dataset
 from web_browser import capture_frame, find_chromium, serve
 
-from avatar4d import cli
+from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.motions.nodes import NodeSettings
@@ -97,3 +98,68 @@ def test_browser_frame_matches_render(run, tmp_path):
             assert psnr(drawn, expected) >= 30.0, (run.name, azimuth, t)
             # and the motion shows: another time is further from the drawn frame
             assert psnr(drawn, still) < psnr(drawn, expected) - 3.0
+
+
+def test_export_web_command_writes_the_player_and_refuses_to_overwrite(run, tmp_path, capsys):
+    out = tmp_path / "web"
+    assert main(["export", str(run), "--format", "web", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{run.name} motion" in printed and str(out) in printed
+    assert sorted(p.name for p in out.iterdir()) == sorted([*WEB_FILES, ".avatar4d-manifest.json"])
+    header = json.loads((out / "avatar.json").read_text())
+    model = load_trained_model(run, device="cpu")
+    assert header["motion"]["name"] == run.name
+    assert header["count"] == model.num_gaussians and header["step"] == model.step
+    assert (out / "avatar.bin").stat().st_size == header_end(header)
+    html = (out / "index.html").read_text()
+    assert "http://" not in html and "https://" not in html  # nothing from the internet
+
+    assert main(["export", str(run), "--format", "web", "--out", str(out)]) == 2
+    assert "use --force to replace it" in one_error_line(capsys)
+    (out / "avatar.bin").write_bytes(b"stale")
+    assert main(["export", str(run), "--format", "web", "--out", str(out), "--force"]) == 0
+    assert (out / "avatar.bin").stat().st_size == header_end(header)
+
+
+def header_end(header: dict) -> int:
+    """Where the last array of avatar.bin ends (4-byte aligned)."""
+    sizes = {"f32": 4, "u32": 4, "u16": 2, "q16": 2, "q8": 1}
+    ends = [
+        info["offset"] + math.prod(info["shape"]) * sizes[info["type"]]
+        for info in header["arrays"].values()
+    ]
+    return max(ends) + (-max(ends) % 4)
+
+
+def test_quantisation_costs_little_and_saves_most_bytes(run):
+    """The model decoded from the file renders within 35 dB of the float32 one."""
+    model = moving(load_trained_model(run, device="cpu"), seed=1)
+    header, blob = web_package(model.params, model.deformation, run.name)
+    sizes = {"q16": 2, "q8": 1}
+    canonical = ("means", "log_scales", "quats", "rgb", "opacity")
+    stored = sum(
+        math.prod(header["arrays"][k]["shape"]) * sizes[header["arrays"][k]["type"]]
+        for k in canonical
+    )
+    assert stored == 17 * model.num_gaussians  # 6 + 3 + 4 + 3 + 1 bytes, not 14 float32s
+    decoded = load_trained_model(run, device="cpu")
+    decoded.params = dequantised_params(header, blob, model.params)
+    for azimuth, elevation, t in VIEWS:
+        c2w = camera(azimuth, elevation)
+        cost = psnr(reference_frame(decoded, c2w, t), reference_frame(model, c2w, t))
+        assert 35.0 <= cost < 100.0  # close, and not the same numbers (they were quantised)
+
+
+@pytest.mark.parametrize(
+    ("deformation", "name", "says"),
+    [
+        (ShadedDeformation(SplineDeformation(4, True)), "spline", "lambert shading of this run"),
+        (object(), "rig", "the 'rig' motion model of this run"),
+    ],
+)
+def test_models_the_player_cannot_play_are_refused_in_one_line(deformation, name, says):
+    with pytest.raises(InputError) as refused:
+        check_exportable(deformation, name)
+    message = str(refused.value)
+    assert says in message and "--motion spline or nodes with --shading static" in message
+    assert "\n" not in message

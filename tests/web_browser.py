@@ -69,7 +69,12 @@ def dump_dom(chromium: str, url: str, profile: Path) -> str:
 
 
 def capture_frame(
-    chromium: str, base_url: str, c2w: np.ndarray, fov_deg: float, size: int, t: float,
+    chromium: str,
+    base_url: str,
+    c2w: np.ndarray,
+    fov_deg: float,
+    size: int,
+    t: float,
     profile: Path,
 ) -> np.ndarray:
     """The player's frame for this camera and time, (H, W, 3) floats in [0, 1]."""

@@ -116,7 +116,11 @@ class ExportCommand:
             remove_avatar4d_files(self.out, WEB_EXPORT)
         self.out.mkdir(parents=True, exist_ok=True)
         count = write_web_export(
-            self.out, model.params, model.deformation, model.spec.motion.name, model.step,
+            self.out,
+            model.params,
+            model.deformation,
+            model.spec.motion.name,
+            model.step,
             self.force,
         )
         write_manifest(self.out, WEB_EXPORT.name, WEB_FILES)

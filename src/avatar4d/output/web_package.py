@@ -184,4 +184,3 @@ def dequantised_params(
 
 def header_text(header: dict[str, Any]) -> str:
     return json.dumps(header, indent=1)
-
