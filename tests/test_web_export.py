@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +33,7 @@ from avatar4d.run.config import with_settings
 from avatar4d.run.trained import load_trained_model
 from avatar4d.train.trainer import train
 
+SOURCES = str(Path(__file__).resolve().parents[1] / "src")
 SIZE = 256
 FOV_DEG = 40.0
 MOTIONS = {"spline": SplineSettings(), "nodes": NodeSettings(nodes=24)}
@@ -163,3 +171,24 @@ def test_models_the_player_cannot_play_are_refused_in_one_line(deformation, name
     message = str(refused.value)
     assert says in message and "--motion spline or nodes with --shading static" in message
     assert "\n" not in message
+
+
+def test_view_serves_the_player_on_localhost_until_interrupted(run):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SOURCES, os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "avatar4d.cli", "view", str(run), "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as view:
+        try:
+            line = view.stdout.readline()
+            url = re.search(r"at (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)", line).group(1)
+            page = urllib.request.urlopen(url, timeout=10).read().decode()
+            header = json.loads(urllib.request.urlopen(url + "avatar.json", timeout=10).read())
+        finally:
+            view.send_signal(signal.SIGINT)
+        assert view.wait(timeout=30) == 0
+    assert '<script type="module">' in page
+    assert header["motion"]["name"] == run.name
+
+
+def test_view_refuses_a_bad_port_in_one_line(run, capsys):
+    assert main(["view", str(run), "--port", "70000"]) == 2
+    assert "--port" in one_error_line(capsys)

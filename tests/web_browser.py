@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import re
@@ -12,11 +11,12 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from avatar4d.output.web_server import server_url, web_server
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -37,20 +37,14 @@ def find_chromium() -> str | None:
     return None
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @contextmanager
 def serve(folder: Path) -> Iterator[str]:
-    """http://127.0.0.1:PORT/ serving ``folder`` from a thread, for the block's duration."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    """http://127.0.0.1:PORT/ serving ``folder`` (avatar4d view's server) from a thread."""
+    server = web_server(folder, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield server_url(server)
     finally:
         server.shutdown()
         server.server_close()
