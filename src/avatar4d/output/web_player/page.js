@@ -27,7 +27,7 @@ function interactive(player, document) {
   const means = player.header.arrays.means;
   const centre = means.lo.map((lo, i) => (lo + means.hi[i]) / 2);
   const radius = Math.hypot(...means.lo.map((lo, i) => means.hi[i] - lo)) / 2 || 1;
-  const view = { azimuth: 0, elevation: 0.15, distance: 2.6 * radius, playing: true };
+  const view = { azimuth: 0, elevation: 0.15, distance: 3.2 * radius, playing: true };
   let last = performance.now(), dragging = null;
   canvas.addEventListener("pointerdown", (e) => { dragging = [e.clientX, e.clientY]; canvas.setPointerCapture(e.pointerId); });
   canvas.addEventListener("pointerup", () => { dragging = null; });
@@ -70,6 +70,32 @@ async function capture(player, document, params) {
   document.title = "avatar4d: frame ready";
 }
 
+// ?bench=N&width=&height=: draw N frames (pose, project, sort, draw) from an orbit camera
+// at advancing times and write the frames per second into <pre id="frame">.
+async function bench(player, document, params) {
+  document.body.classList.add("capture");
+  const frames = Number(params.get("bench"));
+  const means = player.header.arrays.means;
+  const centre = means.lo.map((lo, i) => (lo + means.hi[i]) / 2);
+  const radius = Math.hypot(...means.lo.map((lo, i) => means.hi[i] - lo)) / 2 || 1;
+  player.setCamera(orbitCamera(centre, 3.2 * radius, 0.5, 0.15), 40,
+    Number(params.get("width")), Number(params.get("height")));
+  const start = performance.now();
+  for (let i = 0; i < frames; i++) {
+    player.setTime(i / frames);
+    await player.renderFrame();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  document.getElementById("frame").textContent = `fps ${(frames / seconds).toFixed(2)}`;
+  document.title = "avatar4d: bench done";
+}
+
+function choosePage(player, document, params) {
+  if (params.has("c2w")) return capture(player, document, params);
+  if (params.has("bench")) return bench(player, document, params);
+  return interactive(player, document);
+}
+
 export function runPage(startPlayer, document) {
   const status = document.getElementById("frame");
   const ready = startPlayer(document.getElementById("view"), "avatar");
@@ -81,6 +107,6 @@ export function runPage(startPlayer, document) {
   };
   const params = new URLSearchParams(window.location.search);
   ready
-    .then((player) => (params.has("c2w") ? capture(player, document, params) : interactive(player, document)))
+    .then((player) => choosePage(player, document, params))
     .catch((error) => { status.textContent = "error: " + error.message; document.title = "avatar4d: error"; });
 }
