@@ -173,7 +173,7 @@ def test_models_the_player_cannot_play_are_refused_in_one_line(deformation, name
     assert "\n" not in message
 
 
-def test_view_serves_the_player_on_localhost_until_interrupted(run):
+def test_view_serves_the_player_on_localhost_until_stopped(run):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([SOURCES, os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, "-m", "avatar4d.cli", "view", str(run), "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as view:
@@ -183,7 +183,7 @@ def test_view_serves_the_player_on_localhost_until_interrupted(run):
             page = urllib.request.urlopen(url, timeout=10).read().decode()
             header = json.loads(urllib.request.urlopen(url + "avatar.json", timeout=10).read())
         finally:
-            view.send_signal(signal.SIGINT)
+            view.send_signal(signal.SIGTERM)  # SIGINT is ignored in background jobs
         assert view.wait(timeout=30) == 0
     assert '<script type="module">' in page
     assert header["motion"]["name"] == run.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from avatar4d.commands.option_checks import check_at_least, check_between
 
 @dataclass
 class ViewCommand:
-    """Serve a run's web player on localhost and print its URL; Ctrl-C stops.
+    """Serve a run's web player on localhost and print its URL; Ctrl-C (or SIGTERM) stops.
 
     The player is what `export --format web` writes (runs of --motion spline or nodes), put in
     a temporary folder that is removed when the server stops.
@@ -51,6 +52,8 @@ class ViewCommand:
                 False,
             )
             server = web_server(Path(folder), self.port)
+            # A service manager's stop (SIGTERM) also removes the temporary folder.
+            signal.signal(signal.SIGTERM, _interrupt)
             print(f"serving {self.run_dir} at {server_url(server)} (Ctrl-C stops)", flush=True)
             try:
                 server.serve_forever()
@@ -59,3 +62,7 @@ class ViewCommand:
             finally:
                 server.server_close()
         return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
