@@ -10,9 +10,10 @@ if ! command -v "$python" >/dev/null 2>&1; then
   exit 2
 fi
 
-# Mesa's EGL gives headless OpenGL on any machine (llvmpipe on a CPU); python3-venv for the venv.
+# Mesa's EGL gives headless OpenGL on any machine (llvmpipe on a CPU); python3-venv for the venv;
+# chromium runs the web player's test (tests/test_web_export.py) headless.
 missing=()
-for pkg in libegl1 libgl1-mesa-dri; do
+for pkg in libegl1 libgl1-mesa-dri chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 "$python" -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)

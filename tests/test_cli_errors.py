@@ -34,7 +34,7 @@ def error_line(capsys) -> str:
         (
             ["trian", "grid"],
             "avatar4d: error: unknown command 'trian'; did you mean 'train'? "
-            "(commands: demo, asset, pose, grid, check, train, eval, render, export)",
+            "(commands: demo, asset, pose, grid, check, train, eval, render, export, view)",
         ),
         (
             ["grid", "--cilp", "Walk", "x.glb"],
@@ -73,12 +73,12 @@ def error_line(capsys) -> str:
         (
             [],
             "avatar4d: error: missing command; choose one of demo, asset, pose, grid, check, "
-            "train, eval, render, export (see avatar4d --help)",
+            "train, eval, render, export, view (see avatar4d --help)",
         ),
         (
             ["--verbose"],
             "avatar4d: error: unknown option '--verbose' before a command "
-            "(commands: demo, asset, pose, grid, check, train, eval, render, export)",
+            "(commands: demo, asset, pose, grid, check, train, eval, render, export, view)",
         ),
         (["asset"], "avatar4d: error: avatar4d asset: missing command; choose one of info"),
         (
@@ -96,7 +96,7 @@ def test_an_unknown_command_far_from_any_name_lists_them_without_a_guess(capsys)
     assert cli.main(["xyzzy"]) == 2
     assert error_line(capsys) == (
         "avatar4d: error: unknown command 'xyzzy' "
-        "(commands: demo, asset, pose, grid, check, train, eval, render, export)"
+        "(commands: demo, asset, pose, grid, check, train, eval, render, export, view)"
     )
 
 
@@ -104,7 +104,7 @@ def test_help_is_still_the_full_help_and_exit_0(capsys):
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert len(out.splitlines()) > 5
-    assert "{demo,asset,pose,grid,check,train,eval,render,export}" in out
+    assert "{demo,asset,pose,grid,check,train,eval,render,export,view}" in out
     assert cli.main(["grid", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--train-azimuths" in out and "--clip" in out and len(out.splitlines()) > 20
@@ -215,7 +215,7 @@ def test_a_parse_error_in_a_real_process_is_one_line(tmp_path):
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "avatar4d: error: unknown command 'trian'; did you mean 'train'? "
-        "(commands: demo, asset, pose, grid, check, train, eval, render, export)"
+        "(commands: demo, asset, pose, grid, check, train, eval, render, export, view)"
     ]
 
 

@@ -39,7 +39,7 @@ GRID = [
     *("--novel-azimuths", "45", "--novel-elevations", "10"),
     *("--train-times", "3", "--novel-times", "1", "--track-points", "16"),
 ]
-COMMANDS = ("demo", "asset", "pose", "grid", "check", "train", "eval", "render", "export")
+COMMANDS = ("demo", "asset", "pose", "grid", "check", "train", "eval", "render", "export", "view")
 
 
 def run_without_torch(*argvs: list[str], cwd: Path | None = None) -> tuple[list[int], str, str]:
@@ -122,6 +122,7 @@ def test_asset_pose_grid_check_without_torch(small_glb: Path, tmp_path: Path) ->
         (["render", "RUN", "--out", "orbit.mp4"], "PyTorch and PyAV"),
         (["render", "RUN", "--out", "frames"], "PyTorch"),
         (["export", "RUN", "--out", "ply"], "PyTorch"),
+        (["view", "RUN"], "PyTorch"),
         (["demo", "--out", "demo"], "PyTorch, gsplat and PyAV"),
     ],
 )

@@ -27,6 +27,7 @@ from avatar4d.commands.grid import GridCommand
 from avatar4d.commands.pose import PoseCommand
 from avatar4d.commands.render import RenderCommand
 from avatar4d.commands.train import TrainCommand
+from avatar4d.commands.view import ViewCommand
 from avatar4d.errors import InputError
 
 COMMANDS = (
@@ -39,6 +40,7 @@ COMMANDS = (
     ("eval", EvalCommand),
     ("render", RenderCommand),
     ("export", ExportCommand),
+    ("view", ViewCommand),
 )
 
 

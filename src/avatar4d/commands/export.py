@@ -1,4 +1,4 @@
-"""``avatar4d export``: standard 3DGS PLY files, one per time sample."""
+"""``avatar4d export``: standard 3DGS PLY files, one per time sample, or a web player."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ MAX_TIMES = 10_000
 
 @dataclass
 class ExportCommand:
-    """Export a trained run as standard 3D Gaussian Splatting PLY files, one per time sample.
+    """Export a trained run as standard 3D Gaussian Splatting PLY files, one per time sample,
+    or as a web page that plays it.
 
-    Writes OUT/<name>_0000.ply, OUT/<name>_0001.ply, ... at normalised times i / N (x y z,
-    normals, f_dc, f_rest, logit opacity, log scale, rotation: the layout of the original
-    3DGS code), which viewers that play PLY sequences pick up in order, plus times.json.
+    --format ply writes OUT/<name>_0000.ply, OUT/<name>_0001.ply, ... at normalised times
+    i / N (x y z, normals, f_dc, f_rest, logit opacity, log scale, rotation: the layout of the
+    original 3DGS code), which viewers that play PLY sequences pick up in order, plus
+    times.json. --format web writes index.html, page.js, player.js, avatar.json and
+    avatar.bin: quantised Gaussians and their motion curves, played by WebGL2 from any static
+    web server (runs of --motion spline or nodes).
     """
 
     run_dir: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN")]
@@ -30,8 +34,8 @@ class ExportCommand:
     out: Path
     """Output folder for the PLY sequence."""
 
-    format: Literal["ply"] = "ply"
-    """Export format (ply: standard 3DGS binary PLY)."""
+    format: Literal["ply", "web"] = "ply"
+    """Export format (ply: standard 3DGS binary PLY per time; web: a page that plays it)."""
 
     times: int = 60
     """Number of time samples, at t = i / N for i = 0 .. N-1."""
@@ -59,6 +63,8 @@ class ExportCommand:
 
         check_between("--times", self.times, 1, MAX_TIMES)
         check_at_least("--step", self.step, 0)
+        if self.format == "web":
+            return self._export_web()
         if not self.name or any(c in self.name for c in "/\\"):
             raise InputError("--name", f"{self.name!r} is not a plain file name prefix")
         digits = max(4, len(str(self.times - 1)))
@@ -91,5 +97,37 @@ class ExportCommand:
         print(
             f"exported {len(paths)} PLY files ({model.num_gaussians:,} Gaussians each, "
             f"{size:.1f} MB) -> {self.out}"
+        )
+        return 0
+
+    def _export_web(self) -> int:
+        from avatar4d.io.manifest import write_manifest
+        from avatar4d.io.output_kinds import WEB_EXPORT
+        from avatar4d.io.ownership import check_owned_output, remove_avatar4d_files
+        from avatar4d.output.web_export import WEB_FILES, write_web_export
+        from avatar4d.output.web_package import check_exportable
+        from avatar4d.run.trained import load_trained_model
+
+        present = next((name for name in WEB_FILES if (self.out / name).exists()), None)
+        check_owned_output(self.out, WEB_EXPORT, self.force, present)
+        model = load_trained_model(self.run_dir, self.step, "cpu")
+        check_exportable(model.deformation, model.spec.motion.name)
+        if self.force and self.out.is_dir():  # only an export of ours: checked above
+            remove_avatar4d_files(self.out, WEB_EXPORT)
+        self.out.mkdir(parents=True, exist_ok=True)
+        count = write_web_export(
+            self.out,
+            model.params,
+            model.deformation,
+            model.spec.motion.name,
+            model.step,
+            self.force,
+        )
+        write_manifest(self.out, WEB_EXPORT.name, WEB_FILES)
+        size = sum((self.out / name).stat().st_size for name in WEB_FILES) / 1e6
+        print(
+            f"exported a web player ({count:,} Gaussians, {model.spec.motion.name} motion, "
+            f"{size:.2f} MB) -> {self.out}\n"
+            f"serve it with any static web server, e.g. python3 -m http.server -d {self.out}"
         )
         return 0

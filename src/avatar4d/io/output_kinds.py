@@ -126,6 +126,11 @@ PLY_EXPORT = OutputKind(
     legacy_hint=", and no times.json of an avatar4d export",
     legacy_layout=(r"times\.json", r"[^/]+_\d{4,}\.ply"),
 )
+WEB_EXPORT = OutputKind(
+    name="web-export",
+    label="web export",
+    legacy_hint="; web exports have always had a manifest",
+)
 TRAIN_RUN = OutputKind(
     name="train-run",
     label="run folder",
@@ -136,11 +141,12 @@ TRAIN_RUN = OutputKind(
         r"tensorboard/events\.out\.tfevents\.[^/]+",
     ),
     folders=("checkpoints", "tensorboard"),
-    nested=(EVALUATION.name, FRAME_SEQUENCE.name, PLY_EXPORT.name),
+    nested=(EVALUATION.name, FRAME_SEQUENCE.name, PLY_EXPORT.name, WEB_EXPORT.name),
     legacy_marker=_run_marker,
     legacy_hint=", and no config.yml written by avatar4d",
     legacy_nested={"eval": EVALUATION.name},
 )
 KINDS = {
-    kind.name: kind for kind in (GRID_DATASET, TRAIN_RUN, EVALUATION, FRAME_SEQUENCE, PLY_EXPORT)
+    kind.name: kind
+    for kind in (GRID_DATASET, TRAIN_RUN, EVALUATION, FRAME_SEQUENCE, PLY_EXPORT, WEB_EXPORT)
 }
