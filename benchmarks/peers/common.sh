@@ -25,6 +25,20 @@ peer_setup() {
     { echo "a module the peers need does not import (above)" >&2; return 1; }
 }
 
+# peer_start GRID WORK: sets $grid and $work (absolute), clears the markers and the outputs of
+# an earlier run, writes WORK/failed on any error (the caller runs with set -E), sets the peers
+# up and prepares the dataset into WORK/data.
+peer_start() {
+  grid="$(cd "$1" && pwd)"
+  mkdir -p "$2"
+  work="$(cd "$2" && pwd)"
+  rm -f "$work/done" "$work/failed"
+  trap 'echo "failed at line $LINENO" >"$work/failed"' ERR
+  peer_setup
+  rm -rf "$work/data" "$work/model" "$work/renders" "$work/eval"
+  "$py" "$peers/prepare_dataset.py" "$grid" "$work/data"
+}
+
 # peer_finish NAME GRID WORK TRAIN_SECONDS MODEL_ARGS...: FPS, stats, collect renders, score.
 peer_finish() {
   local name=$1 grid=$2 work=$3 train_s=$4 renders_from=$5

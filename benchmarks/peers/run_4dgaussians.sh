@@ -17,16 +17,8 @@
 # seconds, Gaussians, model bytes, render FPS), WORK/done.
 set -Eeuo pipefail # -E: the ERR trap also fires inside common.sh's functions
 [ $# -eq 2 ] || { echo "usage: run_4dgaussians.sh GRID WORK" >&2; exit 2; }
-grid="$(cd "$1" && pwd)"
-mkdir -p "$2"
-work="$(cd "$2" && pwd)"
-rm -f "$work/done" "$work/failed"
-trap 'echo "failed at line $LINENO" >"$work/failed"' ERR
 source "$(dirname "$0")/common.sh"
-peer_setup
-
-rm -rf "$work/data" "$work/model" "$work/renders" "$work/eval"
-"$py" "$peers/prepare_dataset.py" "$grid" "$work/data"
+peer_start "$1" "$2"
 config=arguments/dnerf/avatar4d_grid.py
 
 cd "$src/4DGaussians"

@@ -18,16 +18,8 @@
 # WORK/done.
 set -Eeuo pipefail # -E: the ERR trap also fires inside common.sh's functions
 [ $# -eq 2 ] || { echo "usage: run_deformable3dgs.sh GRID WORK" >&2; exit 2; }
-grid="$(cd "$1" && pwd)"
-mkdir -p "$2"
-work="$(cd "$2" && pwd)"
-rm -f "$work/done" "$work/failed"
-trap 'echo "failed at line $LINENO" >"$work/failed"' ERR
 source "$(dirname "$0")/common.sh"
-peer_setup
-
-rm -rf "$work/data" "$work/model" "$work/renders" "$work/eval"
-"$py" "$peers/prepare_dataset.py" "$grid" "$work/data"
+peer_start "$1" "$2"
 
 cd "$src/Deformable-3D-Gaussians"
 started=$EPOCHREALTIME

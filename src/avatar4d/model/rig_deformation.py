@@ -111,10 +111,16 @@ class RigDeformation:
         """The triangles at the anchor time of the trained timeline (never morphed)."""
         key = ("anchor", device)
         if key not in self._cache:
+            vertices = torch.from_numpy(self.anchor_positions()).to(device)
+            self._cache[key] = triangle_frames(vertices, self.faces(device))
+        return self._cache[key]
+
+    def anchor_positions(self) -> np.ndarray:
+        """(V, 3) float32: the mesh at the anchor time of the trained timeline, posed once."""
+        key = ("anchor positions",)
+        if key not in self._cache:
             clip, seconds = pose_on(self.segments, self.poser.mesh.clips, self.anchor_time)
-            vertices = self.poser.pose(clip, [seconds])[0]
-            faces = self.faces(device)
-            self._cache[key] = triangle_frames(torch.from_numpy(vertices).to(device), faces)
+            self._cache[key] = self.poser.pose(clip, [seconds])[0]
         return self._cache[key]
 
     def table(self, t: float, device: torch.device) -> torch.Tensor:
@@ -137,8 +143,7 @@ class RigDeformation:
     def initial_points(self, count: int, generator: torch.Generator) -> torch.Tensor:
         """``count`` points spread by area over the mesh at the anchor (faces that can carry
         Gaussians: visible, not degenerate)."""
-        clip, seconds = pose_on(self.segments, self.poser.mesh.clips, self.anchor_time)
-        positions = self.poser.pose(clip, [seconds])[0].astype(np.float64)
+        positions = self.anchor_positions().astype(np.float64)
         faces = self.poser.mesh.faces
         areas = triangle_areas(positions, faces) * embeddable_faces(self.poser.mesh, positions)
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
@@ -169,9 +174,7 @@ class RigDeformation:
     def _embeddable(self) -> np.ndarray:
         key = ("embeddable",)
         if key not in self._cache:
-            clip, seconds = pose_on(self.segments, self.poser.mesh.clips, self.anchor_time)
-            positions = self.poser.pose(clip, [seconds])[0]
-            self._cache[key] = embeddable_faces(self.poser.mesh, positions)
+            self._cache[key] = embeddable_faces(self.poser.mesh, self.anchor_positions())
         return self._cache[key]
 
     def refresh(self, params: dict[str, torch.Tensor]) -> None:

@@ -48,8 +48,8 @@ class MotionModel(Protocol):
 
     name: str
     summary: str  # one line for --help
-    settings_type: type
-    structure_type: type
+    settings_type: type[MotionSettings]
+    structure_type: type[MotionStructure]
     # Tensors whose learning rate decays with the positions' (world-space positions).
     position_keys: tuple[str, ...]
     # Tensors kept float32 when a model is stored in half precision (positions: float16 is
