@@ -22,6 +22,7 @@ from avatar4d.asset.posed_mesh import PosedMesh, PosedPart
 from avatar4d.asset.posing import DrawItem, PlacedPrimitive, morph_weights, place
 from avatar4d.asset.primitives import MeshData, MeshPrimitive, check_drawn_totals, read_meshes
 from avatar4d.asset.scene_graph import NodePose, SceneGraph, read_scene_graph
+from avatar4d.asset.skin_layout import PoseState, SkinLayout, build_skin_layout, pose_state
 from avatar4d.asset.skinning import Skin, read_skins
 from avatar4d.errors import InputError
 
@@ -69,6 +70,7 @@ class Asset:
         self._draw_items = _draw_items(graph, meshes, skins, str(path))
         self._samplers: dict[str, ClipSampler] = {}
         self._bounds_cache: dict[tuple[str | None, int], tuple[np.ndarray, float]] = {}
+        self._skin_layout: SkinLayout | None = None
 
     def find_clip(self, name: str) -> Clip:
         for clip in self.clips:
@@ -148,6 +150,32 @@ class Asset:
         chunks = [np.zeros((0, 3), np.float32)]
         chunks += [p.positions for _, _, p in self._placed(node_pose, False, when)]
         return np.concatenate(chunks)
+
+    def skin_layout(self) -> SkinLayout:
+        """The drawn mesh as one linear skin (asset/skin_layout.py), built once."""
+        if self._skin_layout is None:
+            self._skin_layout = build_skin_layout(self._draw_items, self._skins)
+        return self._skin_layout
+
+    def pose_state(
+        self, clip: str | None, seconds: float, morph: Mapping[str, float] | None = None
+    ) -> PoseState:
+        """Bone matrices and morph weights at ``seconds`` into ``clip`` (None: the rest pose),
+        ``morph`` set on top; ``skin_positions`` of it equals ``positions_from_nodes``."""
+        node_pose = self.node_pose(clip, seconds)
+        if morph:
+            self.set_morph_weights(node_pose, morph)
+        with np.errstate(over="ignore", invalid="ignore"):
+            world = self._graph.world_matrices(node_pose)
+        self._check_finite_world(world, _when(clip, seconds))
+        return pose_state(
+            self.skin_layout(),
+            self._draw_items,
+            self._skins,
+            world,
+            node_pose,
+            self._graph.node_weights,
+        )
 
     @property
     def morph_target_names(self) -> list[str]:

@@ -29,6 +29,7 @@ import torch
 from avatar4d.asset.rig_mesh import RigPoser, embeddable_faces
 from avatar4d.asset.topology import sample_triangles, triangle_areas
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
+from avatar4d.model.mesh_skinning import MeshSkinner
 from avatar4d.model.node_deformation import gather_rows
 from avatar4d.model.triangle_frames import TriangleFrames, triangle_frames
 from avatar4d.raster.quaternions import normalize_quat, quat_multiply
@@ -96,10 +97,21 @@ class RigDeformation:
             return pose_on(segments, self.poser.mesh.clips, t)
         return pose_on(self.segments, self.poser.mesh.clips, t)
 
-    def posed_frames(self, clip: str, seconds: float, device: torch.device) -> TriangleFrames:
+    def posed_frames(
+        self, poses: Sequence[tuple[str, float]], device: torch.device
+    ) -> TriangleFrames:
+        """Frames of every triangle at each (clip, seconds): bones and morph weights from the
+        CPU, the mesh skinned on ``device``."""
         morph = dict(self.performance.morph) if self.performance else None
-        vertices = self.poser.pose(clip, [seconds], morph)[0]
-        return triangle_frames(torch.from_numpy(vertices).to(device), self.faces(device))
+        asset = self.poser.asset
+        states = [asset.pose_state(clip, seconds, morph) for clip, seconds in poses]
+        return triangle_frames(self.skinner(device).positions(states), self.faces(device))
+
+    def skinner(self, device: torch.device) -> MeshSkinner:
+        key = ("skinner", device)
+        if key not in self._cache:
+            self._cache[key] = MeshSkinner(self.poser.asset.skin_layout(), device)
+        return self._cache[key]
 
     def faces(self, device: torch.device) -> torch.Tensor:
         key = ("faces", device)
@@ -125,11 +137,20 @@ class RigDeformation:
 
     def table(self, t: float, device: torch.device) -> torch.Tensor:
         """(F, 17) per-triangle map from the anchor pose to time t, cached per pose."""
-        key = (self.pose_of(t), device)
-        if key not in self._cache:
-            posed = self.posed_frames(*key[0], device)
-            self._remember(key, similarity_table(self.anchor_frames(device), posed))
-        return self._cache[key]
+        return self.tables([t], device)[0]
+
+    def tables(self, times: Sequence[float], device: torch.device) -> list[torch.Tensor]:
+        """``table`` of each time; the poses not cached yet are skinned together."""
+        keys = [(self.pose_of(t), device) for t in times]
+        found = {key: self._cache[key] for key in keys if key in self._cache}
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        if missing:
+            posed = self.posed_frames([pose for pose, _ in missing], device)
+            fresh = similarity_table(self.anchor_frames(device), posed).unbind(0)
+            for key, table in zip(missing, fresh, strict=True):
+                self._remember(key, table)
+                found[key] = table
+        return [found[key] for key in keys]
 
     def _remember(self, key: tuple, table: torch.Tensor) -> None:
         size = table.numel() * table.element_size()
@@ -214,7 +235,7 @@ class RigDeformation:
 
     def _pose_group(self, params: dict[str, torch.Tensor], times: list[float]) -> tuple:
         device = params["means"].device
-        tables = torch.stack([self.table(t, device) for t in times], dim=1)  # (F, T, 17)
+        tables = torch.stack(self.tables(times, device), dim=1)  # (F, T, 17)
         gathered = gather_rows(tables.flatten(1), params[FACE_KEY].long())  # (N, T * 17)
         per_gaussian = gathered.unflatten(1, (len(times), FEATURES)).transpose(0, 1)
         linear = per_gaussian[..., :9].unflatten(-1, (3, 3))  # (T, N, 3, 3)
