@@ -25,7 +25,8 @@ import torch
 from bench_row import append_rows
 
 from avatar4d import __version__
-from avatar4d.capture.grid_writer import write_grid
+from avatar4d.capture.grid_plan import ClipTimes
+from avatar4d.capture.grid_writer import GridClips, write_grid
 from avatar4d.capture.rig import camera_distance
 from avatar4d.capture.rig_settings import RigSettings
 from avatar4d.data.dnerf import load_dataset
@@ -113,7 +114,14 @@ def _orbit_video_seconds(model, center, radius, path: Path, size: int, frames: i
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("asset", type=Path)
-    parser.add_argument("--clip", required=True)
+    parser.add_argument(
+        "--clip", required=True, action="append", help="train clip (repeat for several)"
+    )
+    parser.add_argument(
+        "--novel-clip", action="append", default=[], help="a clip of the novel_pose subset"
+    )
+    parser.add_argument("--train-times", type=int, default=60, help="per train clip")
+    parser.add_argument("--novel-times", type=int, default=12, help="per clip")
     parser.add_argument("--work", type=Path, required=True, help="folder for grid and run")
     parser.add_argument("--json", type=Path, required=True, help="where to write the results")
     parser.add_argument("--res", type=int, default=512)
@@ -141,7 +149,8 @@ def main() -> int:
     grid_dir, run_dir = args.work / "grid", args.work / args.run_name
     result: dict = {
         "asset": args.asset.name,
-        "clip": args.clip,
+        "clip": "+".join(args.clip),
+        "novel_clips": args.novel_clip,
         "res": args.res,
         "git_commit": _git_commit(),
         "avatar4d": __version__,
@@ -152,12 +161,17 @@ def main() -> int:
     }
 
     if "grid" in stages and not (grid_dir / "scene.json").exists():
-        summary = write_grid(
-            args.asset,
-            args.clip,
-            grid_dir,
-            RigSettings(width=args.res, height=args.res, train_times=60),  # Grid-24x60
+        settings = RigSettings(  # Grid-24x60 by default
+            width=args.res,
+            height=args.res,
+            train_times=args.train_times,
+            novel_times=args.novel_times,
         )
+        clips = GridClips(
+            [ClipTimes(name, args.train_times, args.novel_times) for name in args.clip],
+            [ClipTimes(name, 0, args.novel_times) for name in args.novel_clip],
+        )
+        summary = write_grid(args.asset, args.clip[0], grid_dir, settings, clips=clips)
         result["grid"] = {
             "images": summary.images,
             "seconds": summary.seconds,

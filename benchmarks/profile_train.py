@@ -36,6 +36,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, warmup: int) -> None:
     parser.add_argument("grid", type=Path)
     parser.add_argument("--out", type=Path, required=True, help="run folder (replaced)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--motion", default=None, help="motion model (default: the preset's)")
     parser.add_argument("--warmup", type=int, default=warmup)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--json", type=Path)
@@ -43,7 +44,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, warmup: int) -> None:
 
 def warmed_session(args: argparse.Namespace) -> TrainingSession:
     """A new run of the GPU preset (with ``--set``) trained ``--warmup`` steps."""
-    config = with_assignments(preset_config("gpu"), args.set)
+    config = with_assignments(preset_config("gpu", args.motion), args.set)
     # Densification runs as in a real run; the schedule is the preset's.
     session = start_session(args.grid, args.out, config, resume=False, force=True, quiet=True)
     for step in range(args.warmup):
@@ -103,6 +104,7 @@ def main() -> int:
     by_host = _top(events, "self_cpu_time_total", 15)
     result = {
         "settings": args.set,
+        "motion": args.motion or "the preset's",
         "gaussians": len(session.params["means"]),
         "step_ms": step_ms,
         "profiled_steps": args.profile_steps,

@@ -202,3 +202,19 @@ def test_train_segments_read_the_timeline_back(grid):
         InputError, match=r'clip "wave": time 0.25 at clip time 0.25 is off the line'
     ):
         train_segments(broken, "x")
+
+
+def test_lambert_shading_starts_each_normal_from_its_triangle(grid, tmp_path):
+    run = train_run(
+        grid, tmp_path / "lit", "rig", "--shading", "lambert", "--steps", "1",
+        "--track-weight", "0",
+    )  # fmt: skip
+    model = load_trained_model(run, device="cpu")
+    params = model.params
+    deformation = model.deformation.inner
+    expected = deformation.anchor_frames(torch.device("cpu")).normals[params["face"].long()]
+    normals = torch.nn.functional.normalize(params["normals"], dim=-1)
+    # One step of Adam moves a normal by about its learning rate; the start was the triangle's.
+    assert (normals * expected).sum(dim=-1).mean() > 0.99
+    outward = torch.nn.functional.normalize(params["means"] - params["means"].mean(0), dim=-1)
+    assert (outward * expected).sum(dim=-1).mean() < 0.9  # not the generic outward start

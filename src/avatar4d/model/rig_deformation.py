@@ -178,6 +178,11 @@ class RigDeformation:
             residual["motion_means"] = torch.zeros(len(means), self.residual_control, 3).to(means)
         return {**residual, FACE_KEY: self.nearest_faces(means)}
 
+    def surface_normals(self, motion: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(N, 3) the anchor normal of each Gaussian's triangle (``init_motion``'s faces)."""
+        faces = motion[FACE_KEY]
+        return self.anchor_frames(faces.device).normals[faces.long()].clone()
+
     def nearest_faces(self, means: torch.Tensor) -> torch.Tensor:
         """(N,) int32: the embeddable triangle whose anchor centroid is nearest each point."""
         anchor = self.anchor_frames(means.device)

@@ -72,11 +72,11 @@ class ShadedDeformation:
         return self.inner.initial_points(count, generator)
 
     def init_motion(self, means: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {
-            **self.inner.init_motion(means),
-            NORMALS_KEY: initial_normals(means),
-            LIGHT_KEY: initial_light(means),
-        }
+        motion = self.inner.init_motion(means)
+        # A motion model that knows the surface (the rig's triangles) starts the normals there.
+        surface_normals = getattr(self.inner, "surface_normals", None)
+        normals = initial_normals(means) if surface_normals is None else surface_normals(motion)
+        return {**motion, NORMALS_KEY: normals, LIGHT_KEY: initial_light(means)}
 
     def deform(self, params: dict[str, torch.Tensor], t: float) -> GaussiansAtTime:
         return shade(params, self.inner.deform(params, t))
