@@ -1,0 +1,119 @@
+"""The web package's ``rig`` motion: the character's mesh as one linear skin and, for every
+clip of its asset, the pose (bone matrices and morph weights) sampled over time.
+
+The player skins the mesh itself (asset/skin_layout.py's formula), takes each triangle's
+frame at the anchor pose and at the requested pose (model/triangle_frames.py), and moves each
+Gaussian by its triangle's similarity, as model/rig_deformation.py does. What is stored:
+
+- ``rig_rest`` (V, 3), ``rig_weights`` (V, K), ``rig_morph_deltas`` (rows, 3): 16 bits per
+  column over their range (0.03 mm steps on a 2 m character; weights to 1.5e-5);
+  ``rig_bones`` (V, K) and ``rig_faces`` (F, 3) as integers, ``face`` (N,) too: exact.
+- ``rig_anchor`` (B x 12 + M,) float32: the pose at the anchor time, from which the player
+  recomputes the anchor frames exactly as the model does (its anchor mesh is this pose).
+- ``rig_poses`` (samples, B x 12 + M): 16 bits per column. Each clip is sampled at
+  POSE_RATE per second, both ends included (at most MAX_POSE_SAMPLES a clip); the player
+  blends the two samples around a time linearly (benchmarks/web_rig_cost.py measures what
+  that costs against the model's exact posing).
+
+A clip ``loops`` when its last pose is its first (every vertex within LOOP_TOLERANCE of the
+mesh's size): the player wraps it; else it plays it forwards and back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from avatar4d.asset.loader import Asset
+from avatar4d.asset.skin_layout import PoseState, skin_positions
+from avatar4d.model.rig_deformation import RigDeformation, pose_on
+
+POSE_RATE = 30.0  # samples per second of a clip: the usual frame rate of the clips themselves
+MAX_POSE_SAMPLES = 3_601  # a clip longer than two minutes is sampled more sparsely
+LOOP_TOLERANCE = 1e-3  # of the mesh's bounding-box diagonal
+MESH_BITS = 16
+POSE_BITS = 16
+
+
+def pose_vector(state: PoseState) -> np.ndarray:
+    """(B x 12 + M,) float32: the bone matrices row by row, then the morph weights."""
+    return np.concatenate([state.bones.reshape(-1), state.morph]).astype(np.float32)
+
+
+def sample_count(duration: float) -> int:
+    """Samples of a clip of ``duration`` seconds, both ends included."""
+    if not duration > 0:
+        return 1
+    return int(min(math.ceil(duration * POSE_RATE - 1e-9) + 1, MAX_POSE_SAMPLES))
+
+
+def clip_samples(asset: Asset, clip: str, duration: float) -> np.ndarray:
+    """(S, B x 12 + M) float32 poses at S evenly spaced times over the clip."""
+    seconds = np.linspace(0.0, duration, sample_count(duration))
+    return np.stack([pose_vector(asset.pose_state(clip, float(s))) for s in seconds])
+
+
+def loops(asset: Asset, first: PoseState, last: PoseState) -> bool:
+    """Whether the mesh at ``last`` is the mesh at ``first`` (up to LOOP_TOLERANCE)."""
+    layout = asset.skin_layout()
+    start, end = skin_positions(layout, first), skin_positions(layout, last)
+    size = float(np.linalg.norm(start.max(axis=0) - start.min(axis=0))) if len(start) else 0.0
+    gap = float(np.abs(end - start).max()) if len(start) else 0.0
+    return gap <= LOOP_TOLERANCE * max(size, 1e-12)
+
+
+def rig_section(writer: Any, params: Mapping[str, torch.Tensor], rig: RigDeformation) -> dict:
+    """Write the rig's arrays; -> the header's motion description."""
+    asset = rig.poser.asset
+    layout = asset.skin_layout()
+    durations = rig.poser.mesh.clips
+    writer.integers("face", params["face"])
+    writer.quantised("rig_rest", torch.from_numpy(layout.rest), MESH_BITS)
+    writer.integers("rig_bones", torch.from_numpy(layout.bones))
+    writer.quantised("rig_weights", torch.from_numpy(layout.weights), MESH_BITS)
+    writer.integers("rig_faces", torch.from_numpy(rig.poser.mesh.faces))
+    blocks, rows = [], 0
+    for block in layout.morphs:
+        targets, count = block.deltas.shape[:2]
+        blocks.append(
+            {"first_vertex": block.first_vertex, "count": count, "row": rows}
+            | {"slots": [int(s) for s in block.slots]}
+        )
+        rows += targets * count
+    if rows:
+        deltas = np.concatenate([b.deltas.reshape(-1, 3) for b in layout.morphs])
+        writer.quantised("rig_morph_deltas", torch.from_numpy(deltas), MESH_BITS)
+    anchor_clip, anchor_seconds = pose_on(rig.segments, durations, rig.anchor_time)
+    writer.float32(
+        "rig_anchor", torch.from_numpy(pose_vector(asset.pose_state(anchor_clip, anchor_seconds)))
+    )
+    clips, samples, first = [], [], 0
+    for name, duration in durations.items():
+        poses = clip_samples(asset, name, duration)
+        ends = (asset.pose_state(name, 0.0), asset.pose_state(name, duration))
+        clips.append(
+            {"name": name, "duration": duration, "first": first, "samples": len(poses)}
+            | {"loops": loops(asset, *ends)}
+        )
+        samples.append(poses)
+        first += len(poses)
+    writer.quantised("rig_poses", torch.from_numpy(np.concatenate(samples)), POSE_BITS)
+    timeline_ends = [asset.pose_state(*pose_on(rig.segments, durations, t)) for t in (0.0, 1.0)]
+    return {
+        "name": "rig",
+        "periodic": rig.periodic,
+        "anchor_time": rig.anchor_time,
+        "residual_control": rig.residual_control,
+        "bones": layout.bone_count,
+        "morphs": layout.morph_count,
+        "morph_blocks": blocks,
+        "pose_rate": POSE_RATE,
+        "clips": clips,
+        "segments": [[s.clip, s.start, s.length] for s in rig.segments],
+        "timeline_loops": loops(asset, *timeline_ends),
+        "anchor": [anchor_clip, anchor_seconds],
+    }
