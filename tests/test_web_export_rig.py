@@ -1,0 +1,220 @@
+"""export --format web of the mesh-driven model (--motion rig): the package carries the
+character's mesh and every clip's poses; the player, in headless Chromium, draws what
+`avatar4d render` (and `render --clip`) draws."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_train_end_to_end import TINY
+from test_train_synthetic import look_at
+from test_web_export import FOV_DEG, SIZE, psnr
+from web_browser import capture_frame, find_chromium, serve
+
+from avatar4d.asset.demo.character import write_demo_character
+from avatar4d.cli import main
+from avatar4d.errors import InputError
+from avatar4d.model.motions.rig import RigSettings
+from avatar4d.model.shading import ShadedDeformation
+from avatar4d.output.web_export import write_web_export
+from avatar4d.output.web_package import (
+    check_exportable,
+    dequantised_params,
+    read_array,
+    web_package,
+)
+from avatar4d.output.web_rig import POSE_RATE, loops, pose_vector, sample_count
+from avatar4d.output.web_rig_pose import PackagedRig
+from avatar4d.raster.cameras import Cameras
+from avatar4d.run.config import with_settings
+from avatar4d.run.trained import load_trained_model
+from avatar4d.train.trainer import train
+
+GRID = [
+    "--clip", "wave", "--res", "16", "--train-times", "3", "--novel-times", "1",
+    "--train-azimuths", "0", "120", "240", "--train-elevations", "10",
+    "--novel-azimuths", "60", "--novel-elevations", "20", "--track-points", "200",
+]  # fmt: skip
+UNTRAINED_CLIP = "walk"
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("rigweb")
+    glb = write_demo_character(folder / "demo.glb")
+    assert main(["grid", str(glb), "--out", str(folder / "grid"), *GRID]) == 0
+    return folder / "grid"
+
+
+def rig_run(grid: Path, run: Path, residual: int = 0) -> Path:
+    """An initial rig model (no training): Gaussians on the mesh, moved by it."""
+    config = with_settings(TINY, init_points=1500, motion=RigSettings(residual_points=residual))
+    train(grid, run, config, stop_after=0, quiet=True)
+    return run
+
+
+@pytest.fixture(scope="module")
+def run(grid, tmp_path_factory) -> Path:
+    return rig_run(grid, tmp_path_factory.mktemp("runs") / "rig")
+
+
+@pytest.fixture(scope="module")
+def residual_run(grid, tmp_path_factory) -> Path:
+    return rig_run(grid, tmp_path_factory.mktemp("runs") / "residual", residual=4)
+
+
+def camera(model, azimuth: float, elevation: float) -> np.ndarray:
+    """A camera on a sphere around the character, which fills most of the frame."""
+    distance = 1.1 * model.spec.scene_radius / math.tan(math.radians(FOV_DEG) / 2)
+    c2w = look_at(azimuth, elevation, distance)
+    c2w[:3, 3] += np.asarray(model.spec.scene_center)
+    return c2w
+
+
+def frame(model, c2w: np.ndarray, t: float, size: int = SIZE) -> np.ndarray:
+    focal = 0.5 * size / math.tan(math.radians(FOV_DEG) / 2)
+    cameras = Cameras(
+        torch.tensor(c2w, dtype=torch.float32), focal, focal, size / 2, size / 2, size, size
+    )
+    return model.render(cameras, t, backend="reference").rgb[0].clamp(0, 1).numpy()
+
+
+def test_every_rig_array_decodes_and_the_indices_are_exact(run):
+    model = load_trained_model(run, device="cpu")
+    rig = model.deformation
+    asset, mesh = rig.poser.asset, rig.poser.mesh
+    layout = asset.skin_layout()
+    header, blob = web_package(model.params, rig, "rig")
+    motion = header["motion"]
+    for name, info in header["arrays"].items():
+        values = read_array(header, blob, name)
+        assert list(values.shape) == info["shape"] and np.isfinite(values).all(), name
+    assert np.array_equal(read_array(header, blob, "face"), model.params["face"].numpy())
+    assert np.array_equal(read_array(header, blob, "rig_faces"), mesh.faces)
+    assert np.array_equal(read_array(header, blob, "rig_bones"), layout.bones)
+    step = np.ptp(layout.rest, axis=0) / 65_535
+    assert (np.abs(read_array(header, blob, "rig_rest") - layout.rest) <= step * 0.51).all()
+    assert np.abs(read_array(header, blob, "rig_weights") - layout.weights).max() < 1e-4
+    deltas = np.concatenate([b.deltas.reshape(-1, 3) for b in layout.morphs])
+    assert np.abs(read_array(header, blob, "rig_morph_deltas") - deltas).max() < 1e-4
+    assert dequantised_params(header, blob, model.params)["face"].equal(model.params["face"])
+
+    anchor_clip, anchor_seconds = motion["anchor"]
+    assert rig.segments[0].start == 0.0 and rig.segments[0].length == 1.0  # one 2 s clip
+    assert (anchor_clip, anchor_seconds) == ("wave", pytest.approx(2.0 * rig.anchor_time))
+    exact_anchor = pose_vector(asset.pose_state(anchor_clip, anchor_seconds))
+    assert np.array_equal(read_array(header, blob, "rig_anchor"), exact_anchor)
+    assert motion["segments"] == [[s.clip, s.start, s.length] for s in rig.segments]
+    assert [(c["name"], c["duration"]) for c in motion["clips"]] == list(mesh.clips.items())
+    poses = read_array(header, blob, "rig_poses")
+    span = np.ptp(poses, axis=0)
+    for clip in motion["clips"]:
+        assert clip["samples"] == sample_count(clip["duration"]) == clip["duration"] * 30 + 1
+        row = clip["first"] + clip["samples"] // 3
+        seconds = clip["duration"] * (clip["samples"] // 3) / (clip["samples"] - 1)
+        exact = pose_vector(asset.pose_state(clip["name"], seconds))
+        assert (np.abs(poses[row] - exact) <= span / 65_535 * 0.51 + 1e-6).all()
+        assert clip["loops"]  # the demo's clips end where they start
+    assert motion["timeline_loops"] and motion["pose_rate"] == POSE_RATE
+
+
+def test_a_clip_loops_only_when_its_last_pose_is_its_first(run):
+    asset = load_trained_model(run, device="cpu").deformation.poser.asset
+    start, middle = asset.pose_state("walk", 0.0), asset.pose_state("walk", 0.5)
+    assert loops(asset, start, asset.pose_state("walk", 1.0))
+    assert not loops(asset, start, middle)
+
+
+def test_the_decoded_package_poses_as_the_model(run):
+    """The player's posing (PackagedRig) from the decoded file against the model's own: with
+    exact poses and float32 Gaussians the same frame; everything decoded, close."""
+    model = load_trained_model(run, device="cpu")
+    header, blob = web_package(model.params, model.deformation, "rig")
+
+    def read(name: str) -> np.ndarray:
+        return read_array(header, blob, name)
+
+    asset = model.deformation.poser.asset
+    decoded = dequantised_params(header, blob, model.params)
+    c2w = camera(model, 30.0, 10.0)
+    for clip, t in ((None, 0.3), (UNTRAINED_CLIP, 0.4)):
+        reference = model if clip is None else model.performing(clip)
+        expected = frame(reference, c2w, t, 64)
+        mirror = PackagedRig(header, read, exact=asset)
+        mirror = mirror if clip is None else mirror.performing(clip)
+        assert psnr(frame(replace(model, deformation=mirror), c2w, t, 64), expected) > 70.0
+        player = PackagedRig(header, read)
+        player = player if clip is None else player.performing(clip)
+        cost = psnr(frame(replace(model, params=decoded, deformation=player), c2w, t, 64), expected)
+        assert 45.0 <= cost < 100.0, (clip, cost)
+
+
+def test_a_residual_is_exported_on_the_trained_timeline_only(residual_run):
+    model = load_trained_model(residual_run, device="cpu")
+    generator = torch.Generator().manual_seed(0)
+    model.params["motion_means"] += 0.05 * torch.randn(
+        model.params["motion_means"].shape, generator=generator
+    )
+    header, blob = web_package(model.params, model.deformation, "rig")
+    assert header["motion"]["residual_control"] == 4
+    assert header["arrays"]["motion_means"]["shape"] == [model.num_gaussians, 4, 3]
+    mirror = PackagedRig(header, lambda name: read_array(header, blob, name))
+    decoded = dequantised_params(header, blob, model.params)
+    c2w = camera(model, 200.0, -5.0)
+    timeline = frame(replace(model, params=decoded, deformation=mirror), c2w, 0.8, 64)
+    assert psnr(timeline, frame(model, c2w, 0.8, 64)) > 40.0
+    without = dict(model.params, motion_means=torch.zeros_like(model.params["motion_means"]))
+    assert psnr(timeline, frame(replace(model, params=without), c2w, 0.8, 64)) < 35.0
+    clip = frame(replace(model, params=decoded, deformation=mirror.performing("talk")), c2w, 0.8)
+    assert psnr(clip, frame(model.performing("talk"), c2w, 0.8)) > 40.0
+
+
+def test_a_shaded_rig_run_is_refused_in_one_line(run):
+    rig = load_trained_model(run, device="cpu").deformation
+    with pytest.raises(InputError) as refused:
+        check_exportable(ShadedDeformation(rig), "rig")
+    message = str(refused.value)
+    assert "lambert shading of this run" in message and "\n" not in message
+    assert "--motion spline, nodes or rig with --shading static" in message
+
+
+def test_export_web_command_writes_a_rig_player(run, tmp_path, capsys):
+    out = tmp_path / "web"
+    assert main(["export", str(run), "--format", "web", "--out", str(out)]) == 0
+    assert "rig motion" in capsys.readouterr().out
+    header = json.loads((out / "avatar.json").read_text())
+    assert [c["name"] for c in header["motion"]["clips"]] == ["wave", "talk", "walk"]
+    assert (out / "rig.js").read_text().startswith("// The mesh-driven (rig) model")
+
+
+def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run, tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    model = load_trained_model(run, device="cpu")
+    out = tmp_path / "web"
+    out.mkdir()
+    write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    with serve(out) as url:
+        for clip, (azimuth, elevation, t) in (
+            (None, (30.0, 10.0, 0.3)),
+            (UNTRAINED_CLIP, (200.0, -5.0, 0.4)),
+        ):
+            c2w = camera(model, azimuth, elevation)
+            drawn = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "p", clip)
+            performer = model if clip is None else model.performing(clip)
+            expected = frame(performer, c2w, t)
+            assert (expected < 0.9).mean() > 0.01  # the avatar is in view
+            assert psnr(drawn, expected) >= 30.0, (clip, psnr(drawn, expected))
+            # the pose shows: another time (and for the clip, the timeline) is further away
+            elsewhere = frame(performer, c2w, t + 0.5)
+            assert psnr(drawn, elsewhere) < psnr(drawn, expected) - 3.0
+            if clip is not None:
+                timeline = frame(model, c2w, t)
+                assert psnr(drawn, timeline) < psnr(drawn, expected) - 3.0
