@@ -103,9 +103,13 @@ def check_exportable(deformation: object, motion_name: str) -> None:
 
 
 def web_package(
-    params: dict[str, torch.Tensor], deformation: object, motion_name: str
+    params: dict[str, torch.Tensor],
+    deformation: object,
+    motion_name: str,
+    **rig_options: Any,
 ) -> tuple[dict[str, Any], bytes]:
-    """-> (header for avatar.json, bytes of avatar.bin) of a model with this deformation."""
+    """-> (header for avatar.json, bytes of avatar.bin) of a model with this deformation
+    (``rig_options``: output/web_rig.py's rig_section's, for measuring other choices)."""
     check_exportable(deformation, motion_name)
     writer = _Writer()
     with torch.no_grad():
@@ -121,7 +125,7 @@ def web_package(
             for key in ("motion_means", "motion_quats"):
                 writer.quantised(key, _curves_from_anchor(params[key], curves), CURVE_BITS)
         elif isinstance(deformation, RigDeformation):
-            motion |= rig_section(writer, params, deformation)
+            motion |= rig_section(writer, params, deformation, **rig_options)
             if deformation.residual_control > 0:
                 residual = deformation.residual_curves
                 writer.quantised(

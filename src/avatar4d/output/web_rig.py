@@ -44,16 +44,16 @@ def pose_vector(state: PoseState) -> np.ndarray:
     return np.concatenate([state.bones.reshape(-1), state.morph]).astype(np.float32)
 
 
-def sample_count(duration: float) -> int:
+def sample_count(duration: float, rate: float = POSE_RATE) -> int:
     """Samples of a clip of ``duration`` seconds, both ends included."""
     if not duration > 0:
         return 1
-    return int(min(math.ceil(duration * POSE_RATE - 1e-9) + 1, MAX_POSE_SAMPLES))
+    return int(min(math.ceil(duration * rate - 1e-9) + 1, MAX_POSE_SAMPLES))
 
 
-def clip_samples(asset: Asset, clip: str, duration: float) -> np.ndarray:
+def clip_samples(asset: Asset, clip: str, duration: float, rate: float = POSE_RATE) -> np.ndarray:
     """(S, B x 12 + M) float32 poses at S evenly spaced times over the clip."""
-    seconds = np.linspace(0.0, duration, sample_count(duration))
+    seconds = np.linspace(0.0, duration, sample_count(duration, rate))
     return np.stack([pose_vector(asset.pose_state(clip, float(s))) for s in seconds])
 
 
@@ -66,15 +66,30 @@ def loops(asset: Asset, first: PoseState, last: PoseState) -> bool:
     return gap <= LOOP_TOLERANCE * max(size, 1e-12)
 
 
-def rig_section(writer: Any, params: Mapping[str, torch.Tensor], rig: RigDeformation) -> dict:
-    """Write the rig's arrays; -> the header's motion description."""
+def rig_section(
+    writer: Any,
+    params: Mapping[str, torch.Tensor],
+    rig: RigDeformation,
+    rate: float = POSE_RATE,
+    pose_bits: int | None = POSE_BITS,
+    mesh_bits: int | None = MESH_BITS,
+) -> dict:
+    """Write the rig's arrays (poses sampled at ``rate`` per second; float32 where a width
+    is None: for measuring); -> the header's motion description."""
+
+    def real(name: str, values: np.ndarray, bits: int | None) -> None:
+        if bits is None:
+            writer.float32(name, torch.from_numpy(values))
+        else:
+            writer.quantised(name, torch.from_numpy(values), bits)
+
     asset = rig.poser.asset
     layout = asset.skin_layout()
     durations = rig.poser.mesh.clips
     writer.integers("face", params["face"])
-    writer.quantised("rig_rest", torch.from_numpy(layout.rest), MESH_BITS)
+    real("rig_rest", layout.rest, mesh_bits)
     writer.integers("rig_bones", torch.from_numpy(layout.bones))
-    writer.quantised("rig_weights", torch.from_numpy(layout.weights), MESH_BITS)
+    real("rig_weights", layout.weights, mesh_bits)
     writer.integers("rig_faces", torch.from_numpy(rig.poser.mesh.faces))
     blocks, rows = [], 0
     for block in layout.morphs:
@@ -86,14 +101,14 @@ def rig_section(writer: Any, params: Mapping[str, torch.Tensor], rig: RigDeforma
         rows += targets * count
     if rows:
         deltas = np.concatenate([b.deltas.reshape(-1, 3) for b in layout.morphs])
-        writer.quantised("rig_morph_deltas", torch.from_numpy(deltas), MESH_BITS)
+        real("rig_morph_deltas", deltas, mesh_bits)
     anchor_clip, anchor_seconds = pose_on(rig.segments, durations, rig.anchor_time)
     writer.float32(
         "rig_anchor", torch.from_numpy(pose_vector(asset.pose_state(anchor_clip, anchor_seconds)))
     )
     clips, samples, first = [], [], 0
     for name, duration in durations.items():
-        poses = clip_samples(asset, name, duration)
+        poses = clip_samples(asset, name, duration, rate)
         ends = (asset.pose_state(name, 0.0), asset.pose_state(name, duration))
         clips.append(
             {"name": name, "duration": duration, "first": first, "samples": len(poses)}
@@ -101,7 +116,7 @@ def rig_section(writer: Any, params: Mapping[str, torch.Tensor], rig: RigDeforma
         )
         samples.append(poses)
         first += len(poses)
-    writer.quantised("rig_poses", torch.from_numpy(np.concatenate(samples)), POSE_BITS)
+    real("rig_poses", np.concatenate(samples), pose_bits)
     timeline_ends = [asset.pose_state(*pose_on(rig.segments, durations, t)) for t in (0.0, 1.0)]
     return {
         "name": "rig",
@@ -111,7 +126,7 @@ def rig_section(writer: Any, params: Mapping[str, torch.Tensor], rig: RigDeforma
         "bones": layout.bone_count,
         "morphs": layout.morph_count,
         "morph_blocks": blocks,
-        "pose_rate": POSE_RATE,
+        "pose_rate": rate,
         "clips": clips,
         "segments": [[s.clip, s.start, s.length] for s in rig.segments],
         "timeline_loops": loops(asset, *timeline_ends),
