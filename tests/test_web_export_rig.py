@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import torch
 from test_train_end_to_end import TINY
 from test_train_synthetic import look_at
 from test_web_export import FOV_DEG, SIZE, psnr
-from web_browser import capture_frame, find_chromium, serve
+from web_browser import capture_frame, dump_dom, find_chromium, serve
 
 from avatar4d.asset.demo.character import write_demo_character
 from avatar4d.cli import main
@@ -218,3 +219,21 @@ def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run,
             if clip is not None:
                 timeline = frame(model, c2w, t)
                 assert psnr(drawn, timeline) < psnr(drawn, expected) - 3.0
+
+
+def test_the_interactive_page_offers_every_clip_and_the_trained_timeline(run, tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    model = load_trained_model(run, device="cpu")
+    out = tmp_path / "web"
+    out.mkdir()
+    write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    with serve(out) as url:
+        dom = dump_dom(chromium, url + "index.html", tmp_path / "p")
+        missing = dump_dom(chromium, url + "index.html?c2w=1&fov=40&t=0&clip=nope", tmp_path / "p")
+    chooser = re.search(r'<label id="clipLabel">clip <select id="clip">(.*?)</select>', dom)
+    assert chooser is not None  # shown: the model has clips
+    assert re.findall(r'<option value="(\w*)">', chooser.group(1)) == ["", "wave", "talk", "walk"]
+    assert '<span id="status"></span>' in dom  # no error
+    assert 'error: no clip "nope"; clips: wave, talk, walk' in missing
