@@ -30,7 +30,15 @@ from avatar4d.output.web_package import (
     read_array,
     web_package,
 )
-from avatar4d.output.web_rig import POSE_RATE, loops, pose_vector, sample_count
+from avatar4d.output.web_rig import (
+    POSE_RATE,
+    clip_samples,
+    ends_join,
+    largest_step,
+    pose_vector,
+    sample_count,
+    skinned,
+)
 from avatar4d.output.web_rig_pose import PackagedRig
 from avatar4d.raster.cameras import Cameras
 from avatar4d.run.config import with_settings
@@ -125,11 +133,16 @@ def test_every_rig_array_decodes_and_the_indices_are_exact(run):
     assert motion["timeline_loops"] and motion["pose_rate"] == POSE_RATE
 
 
-def test_a_clip_loops_only_when_its_last_pose_is_its_first(run):
+def test_a_clip_wraps_only_where_its_ends_join(run):
     asset = load_trained_model(run, device="cpu").deformation.poser.asset
-    start, middle = asset.pose_state("walk", 0.0), asset.pose_state("walk", 0.5)
-    assert loops(asset, start, asset.pose_state("walk", 1.0))
-    assert not loops(asset, start, middle)
+    walk = skinned(asset, clip_samples(asset, "walk", 1.0))  # last pose = first
+    step = largest_step(walk)
+    assert step > 0 and ends_join(walk[0], walk[-1], step)
+    half = walk[: len(walk) // 2 + 1]  # half a walk cycle: the feet swap
+    assert not ends_join(half[0], half[-1], largest_step(half))
+    cycle = walk[:-1]  # a cycle whose last key is one frame before its first (Soldier's Walk)
+    assert ends_join(cycle[0], cycle[-1], largest_step(cycle))
+    assert not ends_join(cycle[0], cycle[-1], 0.5 * largest_step(cycle))
 
 
 def test_the_decoded_package_poses_as_the_model(run):

@@ -15,8 +15,11 @@ Gaussian by its triangle's similarity, as model/rig_deformation.py does. What is
   blends the two samples around a time linearly (benchmarks/web_rig_cost.py measures what
   that costs against the model's exact posing).
 
-A clip ``loops`` when its last pose is its first (every vertex within LOOP_TOLERANCE of the
-mesh's size): the player wraps it; else it plays it forwards and back.
+A clip ``loops`` when wrapping from its last pose to its first moves no vertex further than
+the clip itself moves one between two consecutive samples (or than LOOP_TOLERANCE of the
+mesh's size): an exact loop (last key = first), and a cycle whose last key is one frame
+before its first (Soldier's Walk and Run) both wrap without a visible jump. Other clips
+(RobotExpressive's Death, Sitting) the player plays forwards and back.
 """
 
 from __future__ import annotations
@@ -57,13 +60,29 @@ def clip_samples(asset: Asset, clip: str, duration: float, rate: float = POSE_RA
     return np.stack([pose_vector(asset.pose_state(clip, float(s))) for s in seconds])
 
 
-def loops(asset: Asset, first: PoseState, last: PoseState) -> bool:
-    """Whether the mesh at ``last`` is the mesh at ``first`` (up to LOOP_TOLERANCE)."""
+def skinned(asset: Asset, poses: np.ndarray) -> np.ndarray:
+    """(S, V, 3) the mesh at each pose vector of (S, B x 12 + M)."""
     layout = asset.skin_layout()
-    start, end = skin_positions(layout, first), skin_positions(layout, last)
-    size = float(np.linalg.norm(start.max(axis=0) - start.min(axis=0))) if len(start) else 0.0
-    gap = float(np.abs(end - start).max()) if len(start) else 0.0
-    return gap <= LOOP_TOLERANCE * max(size, 1e-12)
+    bones = 12 * layout.bone_count
+    states = [PoseState(p[:bones].reshape(-1, 3, 4), p[bones:]) for p in poses]
+    return np.stack([skin_positions(layout, state) for state in states])
+
+
+def largest_step(positions: np.ndarray) -> float:
+    """The most any vertex moves (per coordinate) between consecutive poses of (S, V, 3)."""
+    if len(positions) < 2 or positions.shape[1] == 0:
+        return 0.0
+    return float(np.abs(np.diff(positions, axis=0)).max())
+
+
+def ends_join(first: np.ndarray, last: np.ndarray, step: float) -> bool:
+    """Whether going from mesh ``last`` to mesh ``first`` (V, 3) moves no vertex more than
+    ``step`` or LOOP_TOLERANCE of the mesh's size: wrapping shows no jump."""
+    if len(first) == 0:
+        return True
+    size = float(np.linalg.norm(first.max(axis=0) - first.min(axis=0)))
+    gap = float(np.abs(last - first).max())
+    return gap <= max(step, LOOP_TOLERANCE * size)
 
 
 def rig_section(
@@ -106,18 +125,21 @@ def rig_section(
     writer.float32(
         "rig_anchor", torch.from_numpy(pose_vector(asset.pose_state(anchor_clip, anchor_seconds)))
     )
-    clips, samples, first = [], [], 0
+    clips, samples, steps, first = [], [], {}, 0
     for name, duration in durations.items():
         poses = clip_samples(asset, name, duration, rate)
-        ends = (asset.pose_state(name, 0.0), asset.pose_state(name, duration))
+        positions = skinned(asset, poses)
+        steps[name] = largest_step(positions)
         clips.append(
             {"name": name, "duration": duration, "first": first, "samples": len(poses)}
-            | {"loops": loops(asset, *ends)}
+            | {"loops": ends_join(positions[0], positions[-1], steps[name])}
         )
         samples.append(poses)
         first += len(poses)
     real("rig_poses", np.concatenate(samples), pose_bits)
-    timeline_ends = [asset.pose_state(*pose_on(rig.segments, durations, t)) for t in (0.0, 1.0)]
+    ends = [pose_vector(asset.pose_state(*pose_on(rig.segments, durations, t))) for t in (0, 1)]
+    start, end = skinned(asset, np.stack(ends))
+    timeline_step = max(steps[segment.clip] for segment in rig.segments)
     return {
         "name": "rig",
         "periodic": rig.periodic,
@@ -129,6 +151,6 @@ def rig_section(
         "pose_rate": rate,
         "clips": clips,
         "segments": [[s.clip, s.start, s.length] for s in rig.segments],
-        "timeline_loops": loops(asset, *timeline_ends),
+        "timeline_loops": ends_join(start, end, timeline_step),
         "anchor": [anchor_clip, anchor_seconds],
     }
