@@ -243,10 +243,11 @@ def test_the_interactive_page_offers_every_clip_and_the_trained_timeline(run, tm
     out.mkdir()
     write_web_export(out, model.params, model.deformation, "rig", model.step, False)
     with serve(out) as url:
-        dom = dump_dom(chromium, url + "index.html", tmp_path / "p")
+        dom = dump_dom(chromium, url + "index.html?clip=talk", tmp_path / "p")
         missing = dump_dom(chromium, url + "index.html?c2w=1&fov=40&t=0&clip=nope", tmp_path / "p")
     chooser = re.search(r'<label id="clipLabel">clip <select id="clip">(.*?)</select>', dom)
     assert chooser is not None  # shown: the model has clips
-    assert re.findall(r'<option value="(\w*)">', chooser.group(1)) == ["", "wave", "talk", "walk"]
+    assert re.findall(r'<option value="(\w*)"', chooser.group(1)) == ["", "wave", "talk", "walk"]
+    assert '<option value="talk" selected="">talk</option>' in dom  # ?clip= chose it
     assert '<span id="status"></span>' in dom  # no error
     assert 'error: no clip "nope"; clips: wave, talk, walk' in missing

@@ -10,9 +10,9 @@ const LOOP_SECONDS = 2; // one pass through t = 0 .. 1 at speed 1 (models with n
 function playback(header, clip) {
   const m = header.motion;
   if (m.name !== "rig") return { seconds: LOOP_SECONDS, wraps: true };
-  const durations = Object.fromEntries(m.clips.map((c) => [c.name, c]));
-  if (clip !== null) return { seconds: durations[clip].duration || LOOP_SECONDS, wraps: durations[clip].loops };
-  const seconds = m.segments.reduce((sum, [name]) => sum + durations[name].duration, 0);
+  const byName = Object.fromEntries(m.clips.map((c) => [c.name, c]));
+  if (clip !== null) return { seconds: byName[clip].duration || LOOP_SECONDS, wraps: byName[clip].loops };
+  const seconds = m.segments.reduce((sum, [name]) => sum + byName[name].duration, 0);
   return { seconds: seconds || LOOP_SECONDS, wraps: m.timeline_loops };
 }
 
@@ -36,6 +36,7 @@ function clipChooser(player, document, view) {
     const option = document.createElement("option");
     option.value = i === 0 ? "" : name;
     option.textContent = name;
+    option.defaultSelected = option.value === (player.clip || "");
     chooser.appendChild(option);
   });
   chooser.addEventListener("change", () => {
@@ -60,7 +61,9 @@ function numbers(text) {
   return text.split(",").map(Number);
 }
 
-function interactive(player, document) {
+// ?clip=NAME starts the view on that clip (a rig model's).
+function interactive(player, document, params) {
+  if (params.has("clip")) player.setClip(params.get("clip"));
   const canvas = document.getElementById("view");
   const slider = document.getElementById("time");
   const playButton = document.getElementById("play");
@@ -139,7 +142,7 @@ async function bench(player, document, params) {
 function choosePage(player, document, params) {
   if (params.has("c2w")) return capture(player, document, params);
   if (params.has("bench")) return bench(player, document, params);
-  return interactive(player, document);
+  return interactive(player, document, params);
 }
 
 export function runPage(startPlayer, document) {
