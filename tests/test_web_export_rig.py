@@ -23,6 +23,7 @@ from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.model.motions.rig import RigSettings
 from avatar4d.model.shading import ShadedDeformation
+from avatar4d.output import web_rig
 from avatar4d.output.web_export import write_web_export
 from avatar4d.output.web_package import (
     check_exportable,
@@ -135,14 +136,18 @@ def test_every_rig_array_decodes_and_the_indices_are_exact(run):
 
 def test_a_clip_wraps_only_where_its_ends_join(run):
     asset = load_trained_model(run, device="cpu").deformation.poser.asset
-    walk = skinned(asset, clip_samples(asset, "walk", 1.0))  # last pose = first
-    step = largest_step(walk)
-    assert step > 0 and ends_join(walk[0], walk[-1], step)
+    walk = clip_samples(asset, "walk", 1.0)  # the demo's walk ends as it starts
+    step = largest_step(asset, walk)
+    meshes = [skinned(asset, pose) for pose in walk]
+    assert step == max(
+        float(np.abs(b - a).max()) for a, b in zip(meshes[:-1], meshes[1:], strict=True)
+    )
+    assert step > 0 and ends_join(meshes[0], meshes[-1], step)
     half = walk[: len(walk) // 2 + 1]  # half a walk cycle: the feet swap
-    assert not ends_join(half[0], half[-1], largest_step(half))
+    assert not ends_join(meshes[0], meshes[len(half) - 1], largest_step(asset, half))
     cycle = walk[:-1]  # a cycle whose last key is one frame before its first (Soldier's Walk)
-    assert ends_join(cycle[0], cycle[-1], largest_step(cycle))
-    assert not ends_join(cycle[0], cycle[-1], 0.5 * largest_step(cycle))
+    assert ends_join(meshes[0], meshes[-2], largest_step(asset, cycle))
+    assert not ends_join(meshes[0], meshes[-2], 0.5 * largest_step(asset, cycle))
 
 
 def test_the_decoded_package_poses_as_the_model(run):
@@ -196,6 +201,18 @@ def test_a_shaded_rig_run_is_refused_in_one_line(run):
     message = str(refused.value)
     assert "lambert shading of this run" in message and "\n" not in message
     assert "--motion spline, nodes or rig with --shading static" in message
+
+
+def test_too_many_poses_are_refused_in_one_line_before_sampling(run, monkeypatch):
+    model = load_trained_model(run, device="cpu")
+    # the demo: 19 bones x 12 + 1 morph weight, 61 + 61 + 31 samples
+    monkeypatch.setattr(web_rig, "MAX_POSE_NUMBERS", 153 * 229 - 1)
+    monkeypatch.setattr(web_rig, "clip_samples", None)  # never reached
+    with pytest.raises(InputError) as refused:
+        web_package(model.params, model.deformation, "rig")
+    message = str(refused.value)
+    assert "its 3 clips sampled 30 times a second are 35,037 pose numbers" in message
+    assert "demo" in message and "\n" not in message
 
 
 def test_export_web_command_writes_a_rig_player(run, tmp_path, capsys):

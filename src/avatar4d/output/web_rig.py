@@ -33,11 +33,13 @@ import torch
 
 from avatar4d.asset.loader import Asset
 from avatar4d.asset.skin_layout import PoseState, skin_positions
+from avatar4d.errors import InputError
 from avatar4d.model.rig_deformation import RigDeformation, pose_on
 
-POSE_RATE = 30.0  # samples per second of a clip: the usual frame rate of the clips themselves
+POSE_RATE = 30.0  # samples per second of a clip (docs/benchmarks.md: 10 misses fast arms)
 MAX_POSE_SAMPLES = 3_601  # a clip longer than two minutes is sampled more sparsely
 LOOP_TOLERANCE = 1e-3  # of the mesh's bounding-box diagonal
+MAX_POSE_NUMBERS = 1 << 26  # every clip's samples together (128 MB in 16 bits)
 MESH_BITS = 16
 POSE_BITS = 16
 
@@ -60,19 +62,23 @@ def clip_samples(asset: Asset, clip: str, duration: float, rate: float = POSE_RA
     return np.stack([pose_vector(asset.pose_state(clip, float(s))) for s in seconds])
 
 
-def skinned(asset: Asset, poses: np.ndarray) -> np.ndarray:
-    """(S, V, 3) the mesh at each pose vector of (S, B x 12 + M)."""
+def skinned(asset: Asset, pose: np.ndarray) -> np.ndarray:
+    """(V, 3) the mesh at one pose vector (B x 12 + M,)."""
     layout = asset.skin_layout()
     bones = 12 * layout.bone_count
-    states = [PoseState(p[:bones].reshape(-1, 3, 4), p[bones:]) for p in poses]
-    return np.stack([skin_positions(layout, state) for state in states])
+    return skin_positions(layout, PoseState(pose[:bones].reshape(-1, 3, 4), pose[bones:]))
 
 
-def largest_step(positions: np.ndarray) -> float:
-    """The most any vertex moves (per coordinate) between consecutive poses of (S, V, 3)."""
-    if len(positions) < 2 or positions.shape[1] == 0:
-        return 0.0
-    return float(np.abs(np.diff(positions, axis=0)).max())
+def largest_step(asset: Asset, poses: np.ndarray) -> float:
+    """The most any vertex coordinate moves between consecutive poses of (S, B x 12 + M),
+    skinned one at a time (a long clip of a large mesh would not fit at once)."""
+    largest, previous = 0.0, None
+    for pose in poses:
+        mesh = skinned(asset, pose)
+        if previous is not None and mesh.size:
+            largest = max(largest, float(np.abs(mesh - previous).max()))
+        previous = mesh
+    return largest
 
 
 def ends_join(first: np.ndarray, last: np.ndarray, step: float) -> bool:
@@ -125,20 +131,28 @@ def rig_section(
     writer.float32(
         "rig_anchor", torch.from_numpy(pose_vector(asset.pose_state(anchor_clip, anchor_seconds)))
     )
+    width = 12 * layout.bone_count + layout.morph_count
+    total = sum(sample_count(duration, rate) for duration in durations.values()) * width
+    if total > MAX_POSE_NUMBERS:
+        raise InputError(
+            asset.path,
+            f"its {len(durations)} clips sampled {rate:g} times a second are {total:,} pose "
+            f"numbers, more than the web player takes ({MAX_POSE_NUMBERS:,})",
+        )
     clips, samples, steps, first = [], [], {}, 0
     for name, duration in durations.items():
         poses = clip_samples(asset, name, duration, rate)
-        positions = skinned(asset, poses)
-        steps[name] = largest_step(positions)
+        steps[name] = largest_step(asset, poses)
+        ends = skinned(asset, poses[0]), skinned(asset, poses[-1])
         clips.append(
             {"name": name, "duration": duration, "first": first, "samples": len(poses)}
-            | {"loops": ends_join(positions[0], positions[-1], steps[name])}
+            | {"loops": ends_join(*ends, steps[name])}
         )
         samples.append(poses)
         first += len(poses)
     real("rig_poses", np.concatenate(samples), pose_bits)
     ends = [pose_vector(asset.pose_state(*pose_on(rig.segments, durations, t))) for t in (0, 1)]
-    start, end = skinned(asset, np.stack(ends))
+    start, end = (skinned(asset, pose) for pose in ends)
     timeline_step = max(steps[segment.clip] for segment in rig.segments)
     return {
         "name": "rig",

@@ -6,7 +6,7 @@
 const LOOP_SECONDS = 2; // one pass through t = 0 .. 1 at speed 1 (models with no clips)
 
 // How the chosen clip (or the trained timeline) plays: seconds per pass at speed 1, and
-// whether it wraps (its last pose is its first) or plays forwards and back.
+// whether it wraps (its ends join: output/web_rig.py) or plays forwards and back.
 function playback(header, clip) {
   const m = header.motion;
   if (m.name !== "rig") return { seconds: LOOP_SECONDS, wraps: true };
