@@ -19,6 +19,7 @@ from test_web_export import FOV_DEG, SIZE, psnr
 from web_browser import capture_frame, dump_dom, find_chromium, serve
 
 from avatar4d.asset.demo.character import write_demo_character
+from avatar4d.asset.loader import load_asset
 from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.model.motions.rig import RigSettings
@@ -148,6 +149,20 @@ def test_a_clip_wraps_only_where_its_ends_join(run):
     cycle = walk[:-1]  # a cycle whose last key is one frame before its first (Soldier's Walk)
     assert ends_join(meshes[0], meshes[-2], largest_step(asset, cycle))
     assert not ends_join(meshes[0], meshes[-2], 0.5 * largest_step(asset, cycle))
+
+
+def test_cycles_keyed_one_frame_short_wrap_and_one_way_clips_do_not(soldier_glb, robot_glb):
+    """Soldier's Walk ends one frame before its start (wraps); RobotExpressive's Death and
+    Sitting end elsewhere (forwards and back); exact loops wrap."""
+    verdicts = {}
+    for glb, clips in ((soldier_glb, ("Walk", "Idle")), (robot_glb, ("Death", "Sitting", "Wave"))):
+        asset = load_asset(glb)
+        durations = {clip.name: clip.duration for clip in asset.clips}
+        for name in clips:
+            poses = clip_samples(asset, name, durations[name])
+            ends = skinned(asset, poses[0]), skinned(asset, poses[-1])
+            verdicts[name] = ends_join(*ends, largest_step(asset, poses))
+    assert verdicts == {"Walk": True, "Idle": True, "Death": False, "Sitting": False, "Wave": True}
 
 
 def test_the_decoded_package_poses_as_the_model(run):
