@@ -2,6 +2,7 @@
 against the reference render of the same camera and time, and its frame rate.
 
     PYTHONPATH=src python benchmarks/web_player_check.py RUN [--size 256] [--fps-size 1280x720]
+        [--clip NAME]  (a rig run performing a clip: against TrainedModel.performing)
 
 Frames per second: the wall time of a page drawing 41 frames minus one drawing 1 (Chromium's
 start and the model's loading cancel), over 40; each frame poses, projects, sorts and draws
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("run")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--fps-size", default="1280x720")
+    parser.add_argument("--clip", default=None, help="a clip for a rig run to perform")
+    parser.add_argument("--no-fps", action="store_true", help="skip the frame rate")
     args = parser.parse_args()
     chromium = find_chromium()
     if chromium is None:
@@ -66,17 +69,20 @@ def main() -> None:
         with serve(out) as url:
             for azimuth, elevation, t in VIEWS:
                 c2w = orbit(centre, distance, azimuth, elevation)
-                drawn = capture_frame(chromium, url, c2w, FOV_DEG, args.size, t, Path(folder))
+                drawn = capture_frame(
+                    chromium, url, c2w, FOV_DEG, args.size, t, Path(folder), args.clip
+                )
                 cameras = Cameras(
                     torch.tensor(c2w, dtype=torch.float32),
                     focal, focal, args.size / 2, args.size / 2, args.size, args.size,
                 )  # fmt: skip
-                expected = model.render(cameras, t, backend="reference").rgb[0].clamp(0, 1)
+                performer = model if args.clip is None else model.performing(args.clip)
+                expected = performer.render(cameras, t, backend="reference").rgb[0].clamp(0, 1)
                 error = float(np.mean((drawn - expected.numpy()) ** 2))
                 psnr = 10 * math.log10(1 / max(error, 1e-12))
                 print(f"azimuth {azimuth:5.1f} elevation {elevation:5.1f} t {t:.2f}: {psnr:.2f} dB")
             walls = {}
-            for frames in (1, 41):
+            for frames in () if args.no_fps else (1, 41):
                 page = f"{url}index.html?bench={frames}&width={width}&height={height}"
                 start = time.perf_counter()
                 subprocess.run(
@@ -84,6 +90,8 @@ def main() -> None:
                     capture_output=True, check=True, timeout=600,
                 )  # fmt: skip
                 walls[frames] = time.perf_counter() - start
+            if args.no_fps:
+                return
             fps = 40 / (walls[41] - walls[1])
             print(f"{model.num_gaussians:,} Gaussians at {width}x{height}: {fps:.2f} frames/s")
 

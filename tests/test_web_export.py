@@ -162,14 +162,14 @@ def test_quantisation_costs_little_and_saves_most_bytes(run):
     ("deformation", "name", "says"),
     [
         (ShadedDeformation(SplineDeformation(4, True)), "spline", "lambert shading of this run"),
-        (object(), "rig", "the 'rig' motion model of this run"),
+        (object(), "hexplane", "the 'hexplane' motion model of this run"),
     ],
 )
 def test_models_the_player_cannot_play_are_refused_in_one_line(deformation, name, says):
     with pytest.raises(InputError) as refused:
         check_exportable(deformation, name)
     message = str(refused.value)
-    assert says in message and "--motion spline or nodes with --shading static" in message
+    assert says in message and "--motion spline, nodes or rig with --shading static" in message
     assert "\n" not in message
 
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,12 +71,16 @@ def capture_frame(
     size: int,
     t: float,
     profile: Path,
+    clip: str | None = None,
 ) -> np.ndarray:
-    """The player's frame for this camera and time, (H, W, 3) floats in [0, 1]."""
+    """The player's frame for this camera and time (of ``clip``, for a model that performs
+    clips; None: its own timeline), (H, W, 3) floats in [0, 1]."""
     query = (
         f"?c2w={','.join(repr(float(v)) for v in np.asarray(c2w).reshape(-1))}"
         f"&fov={fov_deg!r}&width={size}&height={size}&t={t!r}"
     )
+    if clip is not None:
+        query += f"&clip={urllib.parse.quote(clip)}"
     dom = dump_dom(chromium, base_url + "index.html" + query, profile)
     match = re.search(r'<pre id="frame">(.*?)</pre>', dom, re.S)
     text = html.unescape(match.group(1)) if match else ""

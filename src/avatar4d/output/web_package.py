@@ -13,6 +13,7 @@ range: value = lo + (hi - lo) * q / (2^bits - 1). The widths, and why:
 - motion curves: 16 bits; a curve's step moves every Gaussian that follows it, so the error
   is not averaged out over many splats. Node curves and node positions: float32 (few).
 - node blend weights: 16 bits, node indices as integers.
+- the rig model's mesh and sampled clip poses: output/web_rig.py.
 
 Curves are stored minus their value at the anchor time (the cubic B-spline weights sum to 1,
 so subtracting it from every control point does so from the curve), so the player evaluates
@@ -31,10 +32,12 @@ from avatar4d.errors import InputError
 from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import SH_C0, f_dc_to_rgb
 from avatar4d.model.node_deformation import NodeDeformation
+from avatar4d.model.rig_deformation import RigDeformation
+from avatar4d.output.web_rig import rig_section
 from avatar4d.raster.quaternions import normalize_quat
 
 FORMAT_VERSION = 1
-EXPORTABLE = ("spline", "nodes")
+EXPORTABLE = ("spline", "nodes", "rig")
 CANONICAL_BITS = {"means": 16, "log_scales": 8, "quats": 8, "rgb": 8, "opacity": 8}
 CURVE_BITS = 16
 WEIGHT_BITS = 16
@@ -89,19 +92,24 @@ def _canonical(writer: _Writer, params: dict[str, torch.Tensor]) -> None:
 
 def check_exportable(deformation: object, motion_name: str) -> None:
     """Refuse a model the player cannot play, in one line that says which it can."""
-    if not isinstance(deformation, (SplineDeformation, NodeDeformation)):
+    if not isinstance(deformation, (SplineDeformation, NodeDeformation, RigDeformation)):
         shading = "" if motion_name in EXPORTABLE else f"the {motion_name!r} motion model of "
         raise InputError(
             "--format web",
             f"the web player cannot play {shading or 'lambert shading of '}this run; it plays "
-            f"runs of --motion {' or '.join(EXPORTABLE)} with --shading static",
+            f"runs of --motion {', '.join(EXPORTABLE[:-1])} or {EXPORTABLE[-1]} with "
+            "--shading static",
         )
 
 
 def web_package(
-    params: dict[str, torch.Tensor], deformation: object, motion_name: str
+    params: dict[str, torch.Tensor],
+    deformation: object,
+    motion_name: str,
+    **rig_options: Any,
 ) -> tuple[dict[str, Any], bytes]:
-    """-> (header for avatar.json, bytes of avatar.bin) of a model with this deformation."""
+    """-> (header for avatar.json, bytes of avatar.bin) of a model with this deformation
+    (``rig_options``: output/web_rig.py's rig_section's, for measuring other choices)."""
     check_exportable(deformation, motion_name)
     writer = _Writer()
     with torch.no_grad():
@@ -116,6 +124,13 @@ def web_package(
             motion |= {"name": "spline", "control": curves.num_control}
             for key in ("motion_means", "motion_quats"):
                 writer.quantised(key, _curves_from_anchor(params[key], curves), CURVE_BITS)
+        elif isinstance(deformation, RigDeformation):
+            motion |= rig_section(writer, params, deformation, **rig_options)
+            if deformation.residual_control > 0:
+                residual = deformation.residual_curves
+                writer.quantised(
+                    "motion_means", _curves_from_anchor(params["motion_means"], residual), 16
+                )
         else:
             curves = deformation.curves
             binding = deformation.bind(params)
@@ -165,7 +180,8 @@ def dequantised_params(
 ) -> dict[str, torch.Tensor]:
     """``params`` with every exported tensor replaced by what the player decodes (the
     quantisation's cost, rendered by the model itself). Node blend weights are recomputed
-    by the model from the decoded positions, as it always does."""
+    by the model from the decoded positions, as it always does; a rig model's faces are
+    read back (exact). The rig's mesh and poses are decoded by output/web_rig_pose.py."""
 
     def tensor(name: str) -> torch.Tensor:
         return torch.as_tensor(read_array(header, blob, name), dtype=torch.float32)
@@ -179,6 +195,9 @@ def dequantised_params(
     for name in ("motion_means", "motion_quats", "node_motion_means", "node_motion_quats"):
         if name in header["arrays"]:
             out[name] = tensor(name)
+    if "face" in header["arrays"]:
+        face = read_array(header, blob, "face").astype(np.int32)
+        out["face"] = torch.from_numpy(face)
     return out
 
 

@@ -1,8 +1,50 @@
 // The page around the player: window.avatar4d for programs, URL-driven capture for tests,
-// and the interactive view (orbit / zoom with the mouse, time slider, play / pause, speed).
+// and the interactive view (orbit / zoom with the mouse, time slider, play / pause, speed,
+// and the clip chooser where the model performs clips: the mesh-driven one).
 "use strict";
 
-const LOOP_SECONDS = 2; // one pass through t = 0 .. 1 at speed 1
+const LOOP_SECONDS = 2; // one pass through t = 0 .. 1 at speed 1 (models with no clips)
+
+// How the chosen clip (or the trained timeline) plays: seconds per pass at speed 1, and
+// whether it wraps (its ends join: output/web_rig.py) or plays forwards and back.
+function playback(header, clip) {
+  const m = header.motion;
+  if (m.name !== "rig") return { seconds: LOOP_SECONDS, wraps: true };
+  const byName = Object.fromEntries(m.clips.map((c) => [c.name, c]));
+  if (clip !== null) return { seconds: byName[clip].duration || LOOP_SECONDS, wraps: byName[clip].loops };
+  const seconds = m.segments.reduce((sum, [name]) => sum + byName[name].duration, 0);
+  return { seconds: seconds || LOOP_SECONDS, wraps: m.timeline_loops };
+}
+
+// The next time of a pass that wraps, or bounces at the ends (direction +1 / -1).
+function advance(t, step, wraps, view) {
+  if (wraps) return (((t + step) % 1) + 1) % 1;
+  let next = t + view.direction * step;
+  if (next > 1 || next < 0) {
+    view.direction = -view.direction;
+    next = next > 1 ? 2 - next : -next;
+  }
+  return Math.min(Math.max(next, 0), 1);
+}
+
+function clipChooser(player, document, view) {
+  const chooser = document.getElementById("clip");
+  if (!player.clips.length) return;
+  document.getElementById("clipLabel").hidden = false;
+  const names = ["(as trained)", ...player.clips];
+  names.forEach((name, i) => {
+    const option = document.createElement("option");
+    option.value = i === 0 ? "" : name;
+    option.textContent = name;
+    option.defaultSelected = option.value === (player.clip || "");
+    chooser.appendChild(option);
+  });
+  chooser.addEventListener("change", () => {
+    player.setClip(chooser.value || null);
+    view.loop = playback(player.header, player.clip);
+    view.direction = 1;
+  });
+}
 
 function orbitCamera(centre, distance, azimuth, elevation) {
   const back = [Math.cos(elevation) * Math.sin(azimuth), Math.sin(elevation),
@@ -19,7 +61,9 @@ function numbers(text) {
   return text.split(",").map(Number);
 }
 
-function interactive(player, document) {
+// ?clip=NAME starts the view on that clip (a rig model's).
+function interactive(player, document, params) {
+  if (params.has("clip")) player.setClip(params.get("clip"));
   const canvas = document.getElementById("view");
   const slider = document.getElementById("time");
   const playButton = document.getElementById("play");
@@ -27,7 +71,9 @@ function interactive(player, document) {
   const means = player.header.arrays.means;
   const centre = means.lo.map((lo, i) => (lo + means.hi[i]) / 2);
   const radius = Math.hypot(...means.lo.map((lo, i) => means.hi[i] - lo)) / 2 || 1;
-  const view = { azimuth: 0, elevation: 0.15, distance: 3.2 * radius, playing: true };
+  const view = { azimuth: 0, elevation: 0.15, distance: 3.2 * radius, playing: true,
+    loop: playback(player.header, player.clip), direction: 1 };
+  clipChooser(player, document, view);
   let last = performance.now(), dragging = null;
   canvas.addEventListener("pointerdown", (e) => { dragging = [e.clientX, e.clientY]; canvas.setPointerCapture(e.pointerId); });
   canvas.addEventListener("pointerup", () => { dragging = null; });
@@ -45,7 +91,8 @@ function interactive(player, document) {
   slider.addEventListener("input", () => { player.setTime(Number(slider.value)); });
   async function frame(now) {
     if (view.playing) {
-      const t = (player.time + (now - last) / 1000 / LOOP_SECONDS * Number(speed.value)) % 1;
+      const step = (now - last) / 1000 / view.loop.seconds * Number(speed.value);
+      const t = advance(player.time, step, view.loop.wraps, view);
       player.setTime(t);
       slider.value = t;
     }
@@ -58,10 +105,12 @@ function interactive(player, document) {
   requestAnimationFrame(frame);
 }
 
-// ?c2w=16 numbers (row-major OpenGL camera-to-world)&fov=deg&width=&height=&t=: draw that one
-// frame and write it into <pre id="frame"> as a PNG data URL (read by the browser test).
+// ?c2w=16 numbers (row-major OpenGL camera-to-world)&fov=deg&width=&height=&t=[&clip=NAME]:
+// draw that one frame (of that clip: a rig model's) and write it into <pre id="frame"> as a
+// PNG data URL (read by the browser test).
 async function capture(player, document, params) {
   document.body.classList.add("capture");
+  if (params.has("clip")) player.setClip(params.get("clip"));
   player.setCamera(numbers(params.get("c2w")), Number(params.get("fov")),
     Number(params.get("width")), Number(params.get("height")));
   player.setTime(Number(params.get("t") || 0));
@@ -93,7 +142,7 @@ async function bench(player, document, params) {
 function choosePage(player, document, params) {
   if (params.has("c2w")) return capture(player, document, params);
   if (params.has("bench")) return bench(player, document, params);
-  return interactive(player, document);
+  return interactive(player, document, params);
 }
 
 export function runPage(startPlayer, document) {
@@ -103,6 +152,8 @@ export function runPage(startPlayer, document) {
     ready: ready.then(() => undefined),
     setCamera: (c2w, fov, width, height) => ready.then((p) => p.setCamera(c2w, fov, width, height)),
     setTime: (t) => ready.then((p) => p.setTime(t)),
+    clips: () => ready.then((p) => p.clips),
+    setClip: (name) => ready.then((p) => p.setClip(name)),
     renderFrame: () => ready.then((p) => p.renderFrame()),
   };
   const params = new URLSearchParams(window.location.search);

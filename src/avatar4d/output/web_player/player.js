@@ -1,8 +1,10 @@
 // avatar4d web player: poses the Gaussians of avatar.bin at time t (the model's own motion:
-// per-Gaussian or node cubic B-splines), projects them as avatar4d's reference rasteriser does
+// per-Gaussian or node cubic B-splines, or the character's mesh: rig.js), projects them as avatar4d's reference rasteriser does
 // (EWA, 0.3 px^2 dilation, opacity-aware extent, alpha clamp 0.999, threshold 1/255) and
 // draws them sorted back to front with WebGL2 over white. Nothing is loaded from elsewhere.
 "use strict";
+
+import { RigPoser, TABLE } from "./rig.js";
 
 const EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1 / 255, MAX_EXTENT = 3.33;
 const GUARD = 0.3;
@@ -88,12 +90,27 @@ class Avatar {
     for (const name of names) if (header.arrays[name]) this[name] = get(name);
     this.posedMeans = new Float64Array(this.n * 3);
     this.posedQuats = new Float64Array(this.n * 4);
+    this.posedLogScales = this.logScales;
+    if (this.motion.name === "rig") {
+      this.rig = new RigPoser(this.motion, get);
+      this.posedLogScales = new Float64Array(this.n * 3);
+    }
   }
 
-  // The Gaussians at time t: posedMeans, posedQuats (model/deformation.py, node_deformation.py).
-  pose(t) {
+  // Names of the clips the model can perform (the rig model's), else none.
+  get clips() {
+    return this.rig ? this.motion.clips.map((c) => c.name) : [];
+  }
+
+  // The Gaussians at time t: posedMeans, posedQuats (model/deformation.py, node_deformation.py);
+  // a rig model poses them at t of clip (0 .. 1 plays it once), or of its timeline (null).
+  pose(t, clip = null) {
     const n = this.n, m = this.motion, means = this.posedMeans, quats = this.posedQuats;
     const delta = new Float64Array(4);
+    if (m.name === "rig") {
+      this.poseRig(t, clip);
+      return;
+    }
     if (m.name === "spline") {
       const offset = evalCurves(this.motion_means, n, m.control, 3, t, m.periodic);
       const turn = evalCurves(this.motion_quats, n, m.control, 4, t, m.periodic);
@@ -136,10 +153,30 @@ class Avatar {
       quatMul(blended, 12, this.quats, 4 * i, quats, 4 * i);
       normalise4(quats, 4 * i);
     }
-    if (m.residual_control > 0) {
-      const extra = evalCurves(this.motion_means, n, m.residual_control, 3, t, m.periodic);
-      for (let i = 0; i < 3 * n; i++) means[i] += extra[i];
+    if (m.residual_control > 0) this.addResidual(t);
+  }
+
+  addResidual(t) {
+    const m = this.motion;
+    const extra = evalCurves(this.motion_means, this.n, m.residual_control, 3, t, m.periodic);
+    for (let i = 0; i < 3 * this.n; i++) this.posedMeans[i] += extra[i];
+  }
+
+  // model/rig_deformation.py: means_t = linear means + shift, quats_t = turn quats, log
+  // scales plus log s, from the triangle each Gaussian follows; the residual on the timeline.
+  poseRig(t, clip) {
+    const table = this.rig.similarity(t, clip), face = this.rig.face;
+    const means = this.posedMeans, quats = this.posedQuats, scales = this.posedLogScales;
+    for (let i = 0; i < this.n; i++) {
+      const o = TABLE * face[i];
+      const x = this.means[3 * i], y = this.means[3 * i + 1], z = this.means[3 * i + 2];
+      for (let r = 0; r < 3; r++)
+        means[3 * i + r] = table[o + 3 * r] * x + table[o + 3 * r + 1] * y + table[o + 3 * r + 2] * z + table[o + 9 + r];
+      quatMul(table, o + 12, this.quats, 4 * i, quats, 4 * i);
+      normalise4(quats, 4 * i);
+      for (let j = 0; j < 3; j++) scales[3 * i + j] = this.logScales[3 * i + j] + table[o + 16];
     }
+    if (clip === null && this.motion.residual_control > 0) this.addResidual(t);
   }
 
   // Splats of the posed Gaussians in a camera, back to front (raster/projection.py).
@@ -155,7 +192,7 @@ class Avatar {
       const z = w2c[8] * px + w2c[9] * py + w2c[10] * pz + w2c[11];
       if (!(z >= NEAR && z <= FAR)) continue;
       rotation(this.posedQuats, 4 * i, r);
-      const s = [0, 1, 2].map((j) => Math.exp(this.logScales[3 * i + j]));
+      const s = [0, 1, 2].map((j) => Math.exp(this.posedLogScales[3 * i + j]));
       // M = W R S (camera-space), covariance M M^T
       const mm = new Float64Array(9);
       for (let a = 0; a < 3; a++)
@@ -301,15 +338,24 @@ export async function startPlayer(canvas, modelUrl) {
   const buffer = await (await fetch(modelUrl + ".bin")).arrayBuffer();
   const avatar = new Avatar(header, buffer);
   const renderer = new Renderer(canvas);
-  const state = { camera: null, t: 0 };
+  const state = { camera: null, t: 0, clip: null };
   return {
     avatar,
     header,
     setCamera(c2w, fovYDeg, width, height) { state.camera = cameraFrom(c2w, fovYDeg, width, height); },
     setTime(t) { state.t = t; },
     get time() { return state.t; },
+    // The rig model's clips; setClip(name) plays one (t = 0 .. 1 once), setClip(null) the
+    // trained timeline. Other models have no clips and refuse any name.
+    clips: avatar.clips,
+    setClip(name) {
+      if (name !== null && !avatar.clips.includes(name))
+        throw new Error(`no clip "${name}"; clips: ${avatar.clips.join(", ") || "none"}`);
+      state.clip = name;
+    },
+    get clip() { return state.clip; },
     renderFrame() {
-      avatar.pose(state.t);
+      avatar.pose(state.t, state.clip);
       const cam = state.camera;
       renderer.draw(avatar.project(cam), cam.width, cam.height);
       return Promise.resolve(); // drawn: gl.finish() returned, the buffer is preserved
