@@ -116,3 +116,22 @@ def test_gpu_skinner_agrees_with_the_cpu(demo: Asset) -> None:
     cpu = MeshSkinner(layout, "cpu").positions(states)
     gpu = MeshSkinner(layout, "cuda").positions(states).cpu()
     assert torch.allclose(cpu, gpu, atol=1e-5)
+
+
+@pytest.mark.parametrize("morph", [None, {"mouth_open": 0.6}])
+def test_times_of_one_clip_sampled_together_equal_one_at_a_time(demo: Asset, morph) -> None:
+    times = [0.0, 0.07, 0.5, 0.93, 2.5, 40.0]  # inside, between keys, past the end
+    for clip in [c.name for c in demo.clips]:
+        together = demo.pose_states(clip, times, morph)
+        assert together.bones.shape == (len(times), demo.skin_layout().bone_count, 3, 4)
+        for row, seconds in enumerate(times):
+            alone = demo.pose_state(clip, seconds, morph)
+            assert np.array_equal(together.bones[row], alone.bones), (clip, seconds)
+            assert np.array_equal(together.morph[row], alone.morph), (clip, seconds)
+    talk = demo.pose_states("talk", times)
+    assert np.ptp(talk.morph, axis=0).max() > 0.1  # the clip animates the mouth over time
+
+
+def test_a_time_that_is_not_a_number_is_refused_in_one_line(demo: Asset) -> None:
+    with pytest.raises(InputError, match="time nan is not a finite number of seconds"):
+        demo.pose_states("talk", [0.0, float("nan")])

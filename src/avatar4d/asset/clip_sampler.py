@@ -7,6 +7,7 @@ more than the skinning, so every group is interpolated with a few array operatio
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,22 @@ class ClipSampler:
         self._groups = [_group(path, kind, chans) for (path, kind, _), chans in buckets.items()]
 
     def sample(self, seconds: float) -> list[SampledGroup]:
-        return [SampledGroup(g.path, g.nodes, _sample_group(g, seconds)) for g in self._groups]
+        """Every group at one time: values (C, W)."""
+        return [
+            SampledGroup(g.path, g.nodes, values[0])
+            for g, values in zip(self._groups, self._values([seconds]), strict=True)
+        ]
+
+    def sample_many(self, seconds: Sequence[float]) -> list[SampledGroup]:
+        """Every group at T times at once: values (T, C, W)."""
+        return [
+            SampledGroup(g.path, g.nodes, values)
+            for g, values in zip(self._groups, self._values(seconds), strict=True)
+        ]
+
+    def _values(self, seconds: Sequence[float]) -> list[np.ndarray]:
+        times = np.asarray(seconds, np.float64).reshape(-1)
+        return [_sample_group(group, times) for group in self._groups]
 
 
 def _group(path: str, interpolation: str, channels: list[Channel]) -> _ChannelGroup:
@@ -60,9 +76,12 @@ def _group(path: str, interpolation: str, channels: list[Channel]) -> _ChannelGr
     )
 
 
-def _sample_group(group: _ChannelGroup, seconds: float) -> np.ndarray:
-    rows = np.arange(len(group.nodes))
-    index = (group.times <= seconds).sum(axis=1) - 1  # key at or before; -1 before the first
+def _sample_group(group: _ChannelGroup, seconds: np.ndarray) -> np.ndarray:
+    """(T, C, W) values of the group's C channels at T times."""
+    rows = np.arange(len(group.nodes))[None, :]
+    when = seconds[:, None]  # (T, 1)
+    # Key at or before each time (T, C); -1 before the first.
+    index = (group.times[None] <= when[..., None]).sum(axis=-1) - 1
     if group.interpolation == "STEP":
         return group.values[rows, np.clip(index, 0, group.last)]
     # The segment [k0, k1] holding the time; clamped times land on an end key (s = 0 or 1).
@@ -70,11 +89,11 @@ def _sample_group(group: _ChannelGroup, seconds: float) -> np.ndarray:
     k1 = np.minimum(k0 + 1, group.last)
     t0, t1 = group.times[rows, k0], group.times[rows, k1]
     interval = t1 - t0
-    s = np.clip((seconds - t0) / np.where(interval > 0, interval, 1.0), 0.0, 1.0)
-    s = np.where(interval > 0, s, 0.0)[:, None]
+    s = np.clip((when - t0) / np.where(interval > 0, interval, 1.0), 0.0, 1.0)
+    s = np.where(interval > 0, s, 0.0)[..., None]
     if group.interpolation == "CUBICSPLINE":
         start, end = group.values[rows, k0], group.values[rows, k1]
-        value = _hermite(start, end, s, interval[:, None])
+        value = _hermite(start, end, s, interval[..., None])
         return quaternions.normalize(value) if group.path == "rotation" else value
     a, b = group.values[rows, k0], group.values[rows, k1]
     if group.path == "rotation":
@@ -85,8 +104,8 @@ def _sample_group(group: _ChannelGroup, seconds: float) -> np.ndarray:
 def _hermite(start: np.ndarray, end: np.ndarray, s: np.ndarray, interval: np.ndarray) -> np.ndarray:
     """Cubic Hermite between keys (in-tangent, value, out-tangent), tangents scaled by the
     keyframe interval as the glTF specification defines."""
-    p0, m0 = start[:, 1], start[:, 2] * interval
-    p1, m1 = end[:, 1], end[:, 0] * interval
+    p0, m0 = start[..., 1, :], start[..., 2, :] * interval
+    p1, m1 = end[..., 1, :], end[..., 0, :] * interval
     s2, s3 = s * s, s * s * s
     return (
         (2 * s3 - 3 * s2 + 1) * p0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -162,12 +162,25 @@ class Asset:
     ) -> PoseState:
         """Bone matrices and morph weights at ``seconds`` into ``clip`` (None: the rest pose),
         ``morph`` set on top; ``skin_positions`` of it equals ``positions_from_nodes``."""
-        node_pose = self.node_pose(clip, seconds)
+        states = self.pose_states(clip, [seconds], morph)
+        return PoseState(states.bones[0], states.morph[0])
+
+    def pose_states(
+        self,
+        clip: str | None,
+        seconds: Sequence[float],
+        morph: Mapping[str, float] | None = None,
+    ) -> PoseState:
+        """``pose_state`` of T times of one clip at once: bones (T, B, 3, 4), morph (T, M)."""
+        node_pose = self.node_poses(clip, seconds)
         if morph:
             self.set_morph_weights(node_pose, morph)
         with np.errstate(over="ignore", invalid="ignore"):
             world = self._graph.world_matrices(node_pose)
-        self._check_finite_world(world, _when(clip, seconds))
+        bad = ~np.isfinite(world).all(axis=(-3, -2, -1))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            self._check_finite_world(world[first], _when(clip, float(seconds[first])))
         return pose_state(
             self.skin_layout(),
             self._draw_items,
@@ -207,7 +220,7 @@ class Asset:
             hits = [i for i, name in enumerate(item.mesh.target_names) if name in weights]
             if hits:
                 for i in hits:
-                    chosen[i] = weights[item.mesh.target_names[i]]
+                    chosen[..., i] = weights[item.mesh.target_names[i]]
                 node_pose.weights[item.node] = chosen
 
     def _placed(
@@ -251,20 +264,39 @@ class Asset:
     def node_pose(self, clip: str | None, seconds: float) -> NodePose:
         """Every node's local translation, rotation, scale and morph weights at ``seconds``
         into ``clip`` (None: the rest pose); a new object each call."""
-        if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-            raise InputError(self.path, f"time {seconds!r} is not a finite number of seconds")
-        node_pose = self._graph.rest_pose()
+        poses = self.node_poses(clip, [seconds])
+        return NodePose(
+            poses.translations[0],
+            poses.rotations[0],
+            poses.scales[0],
+            poses.trs_animated,
+            {node: weights[0] for node, weights in poses.weights.items()},
+        )
+
+    def node_poses(self, clip: str | None, seconds: Sequence[float]) -> NodePose:
+        """``node_pose`` at T times of one clip at once: every array and weight row with a
+        leading T axis (the channels are sampled together)."""
+        for value in seconds:
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InputError(self.path, f"time {value!r} is not a finite number of seconds")
+        rest, count = self._graph.rest_pose(), len(seconds)
+        node_pose = NodePose(
+            np.repeat(rest.translations[None], count, axis=0),
+            np.repeat(rest.rotations[None], count, axis=0),
+            np.repeat(rest.scales[None], count, axis=0),
+            rest.trs_animated,
+        )
         if clip is None:
             return node_pose
         sampler = self._samplers.get(clip)
         if sampler is None:
             sampler = self._samplers[clip] = ClipSampler(self.find_clip(clip))
-        for group in sampler.sample(float(seconds)):
+        for group in sampler.sample_many([float(value) for value in seconds]):
             if group.path == "weights":
-                for node, weights in zip(group.nodes, group.values, strict=True):
-                    node_pose.weights[int(node)] = weights.astype(np.float32)
+                for column, node in enumerate(group.nodes):
+                    node_pose.weights[int(node)] = group.values[:, column].astype(np.float32)
                 continue
-            getattr(node_pose, _POSE_FIELDS[group.path])[group.nodes] = group.values
+            getattr(node_pose, _POSE_FIELDS[group.path])[:, group.nodes] = group.values
             node_pose.trs_animated[group.nodes] = True
         return node_pose
 

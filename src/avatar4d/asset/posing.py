@@ -35,13 +35,15 @@ class PlacedPrimitive:
 def morph_weights(
     item: DrawItem, animated: np.ndarray | None, static: np.ndarray | None
 ) -> np.ndarray:
-    """Animated weights, else node.weights, else mesh.weights; sized to the mesh's targets."""
+    """Animated weights, else node.weights, else mesh.weights; sized to the mesh's targets
+    (the last axis: animated weights of T instants are (T, W))."""
     defaults = item.mesh.default_weights
     chosen = animated if animated is not None else static
     if chosen is None:
         return defaults
-    weights = np.zeros(len(defaults), np.float32)
-    weights[: min(len(chosen), len(weights))] = chosen[: len(weights)]
+    weights = np.zeros((*chosen.shape[:-1], len(defaults)), np.float32)
+    count = min(chosen.shape[-1], len(defaults))
+    weights[..., :count] = chosen[..., :count]
     return weights
 
 

@@ -108,8 +108,8 @@ def continuous(quaternions: np.ndarray) -> np.ndarray:
 
 
 def slerp(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Shortest-path slerp of unit quaternion rows; unit results."""
-    dot = (a * b).sum(axis=1, keepdims=True)
+    """Shortest-path slerp of unit quaternions (..., 4); unit results."""
+    dot = (a * b).sum(axis=-1, keepdims=True)
     b = np.where(dot < 0, -b, b)  # q and -q are one rotation: take the short way round
     dot = np.abs(dot)
     angle = np.arccos(np.minimum(dot, 1.0))

@@ -13,9 +13,10 @@ from avatar4d.asset.limits import MAX_NODE_DEPTH, MAX_NODES
 
 @dataclass
 class NodePose:
-    """Per-node TRS and morph weights at one instant (the rest values where not animated)."""
+    """Per-node TRS and morph weights at one instant (the rest values where not animated), or
+    at T instants of one clip: then every array and weight row has a leading T axis."""
 
-    translations: np.ndarray  # (N, 3) float64
+    translations: np.ndarray  # (N, 3) float64, or (T, N, 3)
     rotations: np.ndarray  # (N, 4) float64, (x, y, z, w)
     scales: np.ndarray  # (N, 3) float64
     trs_animated: np.ndarray  # (N,) bool: TRS replaces a static ``matrix``
@@ -54,23 +55,26 @@ class SceneGraph:
         )
 
     def world_matrices(self, pose: NodePose) -> np.ndarray:
-        """(N, 4, 4) float64 world transforms: world = parent world x local."""
+        """(..., N, 4, 4) float64 world transforms: world = parent world x local. A pose of
+        several instants (arrays with a leading T axis) gives (T, N, 4, 4)."""
         local = compose_trs(pose.translations, pose.rotations, pose.scales)
         for node, matrix in self.matrices.items():
             if not pose.trs_animated[node]:
-                local[node] = matrix
+                local[..., node, :, :] = matrix
         world = local.copy()
         for nodes in self.levels[1:]:  # one batched product per level, parents done first
-            world[nodes] = world[self.parents[nodes]] @ local[nodes]
+            world[..., nodes, :, :] = (
+                world[..., self.parents[nodes], :, :] @ local[..., nodes, :, :]
+            )
         return world
 
 
 def compose_trs(translations: np.ndarray, rotations: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    """(N, 4, 4) matrices T x R x S."""
-    matrices = np.zeros((len(translations), 4, 4))
-    matrices[:, :3, :3] = quaternions.to_matrices(rotations) * scales[:, None, :]
-    matrices[:, :3, 3] = translations
-    matrices[:, 3, 3] = 1.0
+    """(..., N, 4, 4) matrices T x R x S."""
+    matrices = np.zeros((*translations.shape[:-1], 4, 4))
+    matrices[..., :3, :3] = quaternions.to_matrices(rotations) * scales[..., None, :]
+    matrices[..., :3, 3] = translations
+    matrices[..., 3, 3] = 1.0
     return matrices
 
 

@@ -115,18 +115,20 @@ def pose_state(
     node_pose: NodePose,
     static_weights: dict[int, np.ndarray],
 ) -> PoseState:
-    """The bones and morph weights of one pose from its (N, 4, 4) world matrices."""
-    bones = np.empty((layout.bone_count, 3, 4), np.float32)
+    """The bones and morph weights of the poses whose (T, N, 4, 4) world matrices are given
+    (one pose: (N, 4, 4)): bones (T, B, 3, 4), morph (T, M), without T for one pose."""
+    lead = world.shape[:-3]
+    bones = np.empty((*lead, layout.bone_count, 3, 4), np.float32)
     for skin, first in zip(skins, layout.joint_bones, strict=True):
-        bones[first : first + len(skin.joints)] = skin.joint_matrices(world)[:, :3, :]
-    morph = np.zeros(layout.morph_count, np.float32)
+        bones[..., first : first + len(skin.joints), :, :] = skin.joint_matrices(world)[..., :3, :]
     for node, bone in layout.node_bones.items():
-        bones[bone] = world[node][:3, :]
+        bones[..., bone, :, :] = world[..., node, :3, :]
+    morph = np.zeros((*lead, layout.morph_count), np.float32)
     for item in items:
         animated = node_pose.weights.get(item.node)
         weights = morph_weights(item, animated, static_weights.get(item.node))
         first = layout.morph_slots[item.node]
-        morph[first : first + len(weights)] = weights
+        morph[..., first : first + weights.shape[-1]] = weights
     return PoseState(bones, morph)
 
 

@@ -22,8 +22,8 @@ class Skin:
     name: str
 
     def joint_matrices(self, world: np.ndarray) -> np.ndarray:
-        """(J, 4, 4): world(joint) x inverseBindMatrix(joint)."""
-        return world[self.joints] @ self.inverse_bind_matrices
+        """(..., J, 4, 4): world(joint) x inverseBindMatrix(joint)."""
+        return world[..., self.joints, :, :] @ self.inverse_bind_matrices
 
 
 def read_skins(doc: GltfJson, accessors: Accessors, node_count: int) -> list[Skin]:

@@ -103,9 +103,19 @@ class RigDeformation:
         """Frames of every triangle at each (clip, seconds): bones and morph weights from the
         CPU, the mesh skinned on ``device``."""
         morph = dict(self.performance.morph) if self.performance else None
-        asset = self.poser.asset
-        states = [asset.pose_state(clip, seconds, morph) for clip, seconds in poses]
-        return triangle_frames(self.skinner(device).positions(states), self.faces(device))
+        layout = self.poser.asset.skin_layout()
+        bones = np.empty((len(poses), layout.bone_count, 3, 4), np.float32)
+        weights = np.empty((len(poses), layout.morph_count), np.float32)
+        rows_of: dict[str, list[int]] = {}
+        for row, (clip, _) in enumerate(poses):
+            rows_of.setdefault(clip, []).append(row)
+        for clip, rows in rows_of.items():  # each clip's times sampled together
+            states = self.poser.asset.pose_states(clip, [poses[r][1] for r in rows], morph)
+            bones[rows], weights[rows] = states.bones, states.morph
+        positions = self.skinner(device).skin(
+            torch.from_numpy(bones).to(device), torch.from_numpy(weights).to(device)
+        )
+        return triangle_frames(positions, self.faces(device))
 
     def skinner(self, device: torch.device) -> MeshSkinner:
         key = ("skinner", device)

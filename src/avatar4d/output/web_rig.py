@@ -43,6 +43,8 @@ MAX_POSE_NUMBERS = 1 << 26  # every clip's samples together (128 MB in 16 bits)
 MESH_BITS = 16
 POSE_BITS = 16
 
+SAMPLE_CHUNK = 64  # clip times sampled in one batch
+
 
 def pose_vector(state: PoseState) -> np.ndarray:
     """(B x 12 + M,) float32: the bone matrices row by row, then the morph weights."""
@@ -58,8 +60,13 @@ def sample_count(duration: float, rate: float = POSE_RATE) -> int:
 
 def clip_samples(asset: Asset, clip: str, duration: float, rate: float = POSE_RATE) -> np.ndarray:
     """(S, B x 12 + M) float32 poses at S evenly spaced times over the clip."""
-    seconds = np.linspace(0.0, duration, sample_count(duration, rate))
-    return np.stack([pose_vector(asset.pose_state(clip, float(s))) for s in seconds])
+    seconds = np.linspace(0.0, duration, sample_count(duration, rate)).tolist()
+    chunks = []
+    for start in range(0, len(seconds), SAMPLE_CHUNK):  # sampled together, a chunk at a time
+        states = asset.pose_states(clip, seconds[start : start + SAMPLE_CHUNK])
+        bones = states.bones.reshape(len(states.bones), -1)
+        chunks.append(np.concatenate([bones, states.morph], axis=1).astype(np.float32))
+    return np.concatenate(chunks)
 
 
 def skinned(asset: Asset, pose: np.ndarray) -> np.ndarray:
