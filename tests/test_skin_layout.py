@@ -135,3 +135,17 @@ def test_times_of_one_clip_sampled_together_equal_one_at_a_time(demo: Asset, mor
 def test_a_time_that_is_not_a_number_is_refused_in_one_line(demo: Asset) -> None:
     with pytest.raises(InputError, match="time nan is not a finite number of seconds"):
         demo.pose_states("talk", [0.0, float("nan")])
+
+
+def test_nearest_triangles_found_in_small_blocks_equal_one_block(demo: Asset, monkeypatch) -> None:
+    from avatar4d.asset.rig_mesh import RigPoser
+    from avatar4d.model import rig_deformation
+    from avatar4d.model.rig_deformation import RigDeformation, Segment
+
+    rig = RigDeformation(RigPoser(demo), (Segment("wave", 0.0, 1.0),), True, 0.0)
+    points = rig.initial_points(3000, torch.Generator().manual_seed(0))
+    points = points + 0.01 * torch.randn(points.shape, generator=torch.Generator().manual_seed(1))
+    whole = rig.nearest_faces(points)
+    faces = len(demo.skin_layout().rest)  # any size: blocks of a few Gaussians each
+    monkeypatch.setattr(rig_deformation, "DISTANCE_BLOCK", 7 * faces)
+    assert torch.equal(rig.nearest_faces(points), whole)

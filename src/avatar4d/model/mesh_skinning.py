@@ -45,7 +45,10 @@ class MeshSkinner:
             for first, deltas, slots in self.morphs:
                 end = first + deltas.shape[1]
                 points[:, first:end] += torch.einsum("tm,mvc->tvc", morph[:, slots], deltas)
-        per_vertex = bones[:, self.bones]  # (T, V, K, 3, 4)
-        matrices = torch.einsum("vk,tvkij->tvij", self.weights, per_vertex)
-        linear, shift = matrices[..., :3], matrices[..., 3]
-        return (linear @ points[..., None]).squeeze(-1) + shift
+        # One influence at a time: memory T x V x 12, whatever the number of influences.
+        positions = torch.zeros_like(points)
+        for k in range(self.bones.shape[1]):
+            matrices = bones[:, self.bones[:, k]]  # (T, V, 3, 4)
+            moved = (matrices[..., :3] @ points[..., None]).squeeze(-1) + matrices[..., 3]
+            positions += self.weights[:, k, None] * moved
+        return positions

@@ -36,7 +36,9 @@ from avatar4d.raster.quaternions import normalize_quat, quat_multiply
 
 FACE_KEY = "face"
 FEATURES = 17  # per triangle and pose: similarity matrix (9), shift (3), rotation (4), log size
-BINDING_CHUNK = 65_536  # Gaussians per distance block when finding each one's nearest triangle
+# Distances computed at once when finding each Gaussian's nearest triangle (1 GiB of float32):
+# a block holds as many Gaussians as fit against every triangle of the mesh.
+DISTANCE_BLOCK = 1 << 28
 CACHE_BYTES = 512 << 20  # posed triangle tables kept on the device (the train times, mostly)
 TIME_GROUP = 16  # most poses gathered at once by deform_many
 
@@ -203,7 +205,7 @@ class RigDeformation:
         with torch.no_grad():
             blocks = [
                 candidates[torch.cdist(block, centroids).argmin(dim=-1)].int()
-                for block in means.detach().split(BINDING_CHUNK)
+                for block in means.detach().split(max(1, DISTANCE_BLOCK // max(len(centroids), 1)))
             ]
         return torch.cat(blocks) if blocks else torch.zeros(0, dtype=torch.int32)
 
