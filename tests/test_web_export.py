@@ -96,7 +96,7 @@ def test_browser_frame_matches_render(run, tmp_path):
     out.mkdir()
     write_web_export(out, model.params, model.deformation, run.name, model.step, False)
     with serve(out) as url:
-        for azimuth, elevation, t in VIEWS:
+        for view, (azimuth, elevation, t) in enumerate(VIEWS):
             c2w = camera(azimuth, elevation)
             drawn = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "profile")
             expected = reference_frame(model, c2w, t)
@@ -106,6 +106,12 @@ def test_browser_frame_matches_render(run, tmp_path):
             assert psnr(drawn, expected) >= 30.0, (run.name, azimuth, t)
             # and the motion shows: another time is further from the drawn frame
             assert psnr(drawn, still) < psnr(drawn, expected) - 3.0
+            if view == 0:  # the CPU path (?posing=cpu) draws the same frame
+                on_cpu = capture_frame(
+                    chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "profile", posing="cpu"
+                )
+                assert psnr(on_cpu, expected) >= 30.0, (run.name, "cpu")
+                assert psnr(on_cpu, drawn) >= 60.0, (run.name, psnr(on_cpu, drawn))
 
 
 def test_export_web_command_writes_the_player_and_refuses_to_overwrite(run, tmp_path, capsys):

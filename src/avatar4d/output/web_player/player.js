@@ -2,8 +2,11 @@
 // per-Gaussian or node cubic B-splines, or the character's mesh: rig.js), projects them as avatar4d's reference rasteriser does
 // (EWA, 0.3 px^2 dilation, opacity-aware extent, alpha clamp 0.999, threshold 1/255) and
 // draws them sorted back to front with WebGL2 over white. Nothing is loaded from elsewhere.
+// Posing and projecting run on the GPU (gpu.js) unless the page asks for the CPU path here
+// (posing "cpu", in float64), or the GPU pass cannot be set up (then the CPU path, noted).
 "use strict";
 
+import { GpuPoser } from "./gpu.js";
 import { RigPoser, TABLE } from "./rig.js";
 
 const EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1 / 255, MAX_EXTENT = 3.33;
@@ -123,22 +126,7 @@ class Avatar {
       }
       return;
     }
-    const p = m.nodes, k = this.binding.length / n;
-    const shift = evalCurves(this.node_motion_means, p, m.control, 3, t, m.periodic);
-    const turn = evalCurves(this.node_motion_quats, p, m.control, 4, t, m.periodic);
-    const table = new Float64Array(p * 16), r = new Float64Array(9);
-    for (let a = 0; a < p; a++) {
-      const q = turn.subarray(4 * a, 4 * a + 4);
-      q[0] += 1;
-      normalise4(q, 0);
-      rotation(q, 0, r);
-      const row = table.subarray(16 * a, 16 * a + 16), c = this.node_means;
-      for (let j = 0; j < 9; j++) row[j] = r[j];
-      for (let j = 0; j < 3; j++)
-        row[9 + j] = c[3 * a + j] + shift[3 * a + j]
-          - (r[3 * j] * c[3 * a] + r[3 * j + 1] * c[3 * a + 1] + r[3 * j + 2] * c[3 * a + 2]);
-      for (let j = 0; j < 4; j++) row[12 + j] = q[j];
-    }
+    const k = this.binding.length / n, table = this.nodeTable(t);
     const blended = new Float64Array(16);
     for (let i = 0; i < n; i++) {
       blended.fill(0);
@@ -154,6 +142,33 @@ class Avatar {
       normalise4(quats, 4 * i);
     }
     if (m.residual_control > 0) this.addResidual(t);
+  }
+
+  // Indices and weights of the control points of curves of m points active at t.
+  splineAt(t, m) {
+    return splineWeights(t, m, this.motion.periodic);
+  }
+
+  // Per node at t: rotation (9, row-major), shift (3), rotation as a quaternion (4)
+  // (model/node_deformation.py: x -> R (x - c) + c + shift).
+  nodeTable(t) {
+    const m = this.motion, p = m.nodes;
+    const shift = evalCurves(this.node_motion_means, p, m.control, 3, t, m.periodic);
+    const turn = evalCurves(this.node_motion_quats, p, m.control, 4, t, m.periodic);
+    const table = new Float64Array(p * 16), r = new Float64Array(9);
+    for (let a = 0; a < p; a++) {
+      const q = turn.subarray(4 * a, 4 * a + 4);
+      q[0] += 1;
+      normalise4(q, 0);
+      rotation(q, 0, r);
+      const row = table.subarray(16 * a, 16 * a + 16), c = this.node_means;
+      for (let j = 0; j < 9; j++) row[j] = r[j];
+      for (let j = 0; j < 3; j++)
+        row[9 + j] = c[3 * a + j] + shift[3 * a + j]
+          - (r[3 * j] * c[3 * a] + r[3 * j + 1] * c[3 * a + 1] + r[3 * j + 2] * c[3 * a + 2]);
+      for (let j = 0; j < 4; j++) row[12 + j] = q[j];
+    }
+    return table;
   }
 
   addResidual(t) {
@@ -333,15 +348,34 @@ function cameraFrom(c2w, fovYDeg, width, height) {
   return { w2c, fx: fy, fy, cx: width / 2, cy: height / 2, width, height };
 }
 
-export async function startPlayer(canvas, modelUrl) {
+// The GPU poser, or null (with why in note.reason) where posing is "cpu" or it fails.
+function gpuPoser(renderer, avatar, posing, note) {
+  if (posing === "cpu") return null;
+  try {
+    return new GpuPoser(renderer.gl, avatar);
+  } catch (error) {
+    note.reason = "GPU posing failed, posing on the CPU: " + error.message;
+    console.warn(note.reason);
+    return null;
+  }
+}
+
+// posing: "gpu" (the default) or "cpu".
+export async function startPlayer(canvas, modelUrl, posing = "gpu") {
+  if (posing !== "gpu" && posing !== "cpu") throw new Error(`posing is "gpu" or "cpu", not "${posing}"`);
   const header = await (await fetch(modelUrl + ".json")).json();
   const buffer = await (await fetch(modelUrl + ".bin")).arrayBuffer();
   const avatar = new Avatar(header, buffer);
   const renderer = new Renderer(canvas);
+  const note = { reason: "" };
+  const gpu = gpuPoser(renderer, avatar, posing, note);
   const state = { camera: null, t: 0, clip: null };
   return {
     avatar,
     header,
+    // where the Gaussians are posed and projected: "gpu" or "cpu"; posingNote says why not gpu
+    posing: gpu ? "gpu" : "cpu",
+    posingNote: note.reason,
     setCamera(c2w, fovYDeg, width, height) { state.camera = cameraFrom(c2w, fovYDeg, width, height); },
     setTime(t) { state.t = t; },
     get time() { return state.t; },
@@ -355,9 +389,13 @@ export async function startPlayer(canvas, modelUrl) {
     },
     get clip() { return state.clip; },
     renderFrame() {
-      avatar.pose(state.t, state.clip);
       const cam = state.camera;
-      renderer.draw(avatar.project(cam), cam.width, cam.height);
+      if (gpu) {
+        renderer.draw(gpu.project(state.t, state.clip, cam), cam.width, cam.height);
+      } else {
+        avatar.pose(state.t, state.clip);
+        renderer.draw(avatar.project(cam), cam.width, cam.height);
+      }
       return Promise.resolve(); // drawn: gl.finish() returned, the buffer is preserved
     },
   };
