@@ -136,7 +136,7 @@ async function bench(player, document, params) {
     await player.renderFrame();
   }
   const seconds = (performance.now() - start) / 1000;
-  document.getElementById("frame").textContent = `fps ${(frames / seconds).toFixed(2)} posing ${player.posing}`;
+  document.getElementById("frame").textContent = `fps ${(frames / seconds).toFixed(2)} posing ${player.posing} on ${player.graphics}`;
   document.title = "avatar4d: bench done";
 }
 

@@ -249,17 +249,23 @@ class Avatar {
   }
 }
 
+// One splat is two triangles (6 vertices, no instancing: SwiftShader draws instanced quads
+// several times slower); its 12 floats are 3 texels of the splat texture, read by index.
+const SPLAT_ROW = 2048; // texels per row of the splat texture
 const VERTEX = `#version 300 es
 precision highp float;
-layout(location = 0) in vec2 corner;
-layout(location = 1) in vec4 centreRadius;
-layout(location = 2) in vec3 conic;
-layout(location = 3) in vec4 colourOpacity;
+precision highp int;
+precision highp sampler2D;
+uniform sampler2D splats;
 uniform vec2 size;
 out vec2 centre; out vec3 vConic; out vec4 vColour;
+vec4 fetch(int i) { return texelFetch(splats, ivec2(i % ${SPLAT_ROW}, i / ${SPLAT_ROW}), 0); }
 void main() {
+  int k = gl_VertexID / 6, v = gl_VertexID % 6;
+  vec4 centreRadius = fetch(3 * k), conicRed = fetch(3 * k + 1), rest = fetch(3 * k + 2);
+  vec2 corner = vec2(v == 1 || v == 4 || v == 5 ? 1.0 : -1.0, v == 2 || v == 3 || v == 5 ? 1.0 : -1.0);
   vec2 pixel = centreRadius.xy + corner * centreRadius.zw;
-  centre = centreRadius.xy; vConic = conic; vColour = colourOpacity;
+  centre = centreRadius.xy; vConic = conicRed.xyz; vColour = vec4(conicRed.w, rest.xyz);
   gl_Position = vec4(pixel.x / size.x * 2.0 - 1.0, 1.0 - pixel.y / size.y * 2.0, 0.0, 1.0);
 }`;
 
@@ -298,21 +304,37 @@ class Renderer {
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
     this.program = program;
     this.sizeLocation = gl.getUniformLocation(program, "size");
-    this.vao = gl.createVertexArray();
-    gl.bindVertexArray(this.vao);
-    const corners = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, corners);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
-    gl.enableVertexAttribArray(0);
-    gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
-    this.splats = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.splats);
-    const stride = FLOATS * 4;
-    [[1, 4, 0], [2, 3, 4], [3, 4, 7]].forEach(([loc, count, offset]) => {
-      gl.enableVertexAttribArray(loc);
-      gl.vertexAttribPointer(loc, count, gl.FLOAT, false, stride, offset * 4);
-      gl.vertexAttribDivisor(loc, 1);
-    });
+    this.vao = gl.createVertexArray(); // no attributes: the vertex shader reads the texture
+    this.texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    this.rows = 0;
+    this.staging = new Float32Array(0);
+  }
+
+  // The splats (FLOATS each) into the splat texture, grown to fit.
+  upload(data) {
+    const gl = this.gl, rows = Math.max(Math.ceil(data.length / 4 / SPLAT_ROW), 1);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    if (rows > this.rows) {
+      if (rows > gl.getParameter(gl.MAX_TEXTURE_SIZE)) throw new Error(`${data.length / FLOATS} splats do not fit a texture`);
+      this.rows = rows;
+      this.staging = new Float32Array(rows * SPLAT_ROW * 4);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA32F, SPLAT_ROW, rows, 0, gl.RGBA, gl.FLOAT, null);
+    }
+    this.staging.set(data);
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, rows, gl.RGBA, gl.FLOAT,
+      this.staging.subarray(0, rows * SPLAT_ROW * 4));
+  }
+
+  // What draws (the unmasked renderer where the browser tells it), for measurements.
+  graphics() {
+    const gl = this.gl, info = gl.getExtension("WEBGL_debug_renderer_info");
+    const name = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+    const floatTargets = gl.getExtension("EXT_color_buffer_float") ? "yes" : "no";
+    return `${name}; float render targets (EXT_color_buffer_float): ${floatTargets}`;
   }
 
   draw(data, width, height) {
@@ -327,10 +349,9 @@ class Renderer {
     gl.uniform2f(this.sizeLocation, width, height);
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA); // premultiplied "over", back to front
+    this.upload(data);
     gl.bindVertexArray(this.vao);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.splats);
-    gl.bufferData(gl.ARRAY_BUFFER, data, gl.DYNAMIC_DRAW);
-    gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, data.length / FLOATS);
+    gl.drawArrays(gl.TRIANGLES, 0, 6 * (data.length / FLOATS));
     gl.finish();
   }
 }
@@ -376,6 +397,7 @@ export async function startPlayer(canvas, modelUrl, posing = "gpu") {
     // where the Gaussians are posed and projected: "gpu" or "cpu"; posingNote says why not gpu
     posing: gpu ? "gpu" : "cpu",
     posingNote: note.reason,
+    graphics: renderer.graphics(),
     setCamera(c2w, fovYDeg, width, height) { state.camera = cameraFrom(c2w, fovYDeg, width, height); },
     setTime(t) { state.t = t; },
     get time() { return state.t; },
