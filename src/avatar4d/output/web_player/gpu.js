@@ -1,16 +1,19 @@
 // The player's GPU posing: one WebGL2 transform-feedback pass poses every Gaussian at time t
 // (per-Gaussian curves, its nodes' blended transform, or its triangle's similarity) and
-// projects it into a splat (player.js's project(), in float32); only the depth sort and the
-// per-node / per-triangle tables (a few thousand rows, from player.js and rig.js) stay in
-// JavaScript. Transform feedback needs no float render target (EXT_color_buffer_float),
-// which software WebGL (SwiftShader) may lack. The canonical Gaussians are vertex
+// projects it into a splat (player.js's project(), in float32). The splats stay on the GPU
+// (copied from the feedback buffers into the draw pass's textures); only their depths come
+// back for the sort, and the order goes up. The per-node / per-triangle tables (a few
+// thousand rows, from player.js and rig.js) stay in JavaScript. Transform feedback needs no
+// float render target (EXT_color_buffer_float). The canonical Gaussians are vertex
 // attributes; curves and tables are RGBA32F textures read with texelFetch.
 "use strict";
 
 import { TABLE } from "./rig.js";
 
-const WIDTH = 2048; // texels per texture row
-const SPLAT = 12; // floats per splat, as the draw pass reads them (player.js FLOATS)
+export const TEXEL_ROW = 2048; // texels per row of every texture of the player
+export const texelRows = (texels) => Math.max(Math.ceil(texels / TEXEL_ROW), 1);
+const WIDTH = TEXEL_ROW;
+const PARTS = ["centreRadius", "conicRed", "colourDepth"]; // a splat: player.js's textures
 const RIG_TEXELS = 5; // TABLE (17) floats of a triangle, padded to 20
 const MOTIONS = { spline: 0, nodes: 1, rig: 2 };
 
@@ -31,7 +34,8 @@ uniform sampler2D curveMeans, curveQuats, residualMeans, nodeTable, binding, rig
 uniform vec4 w2c0, w2c1, w2c2;
 uniform vec4 lens; // fx fy cx cy
 uniform vec2 size;
-out vec4 centreRadius, conicRed, colourDepth; // player.js's splat layout, depth in the pad
+out vec4 centreRadius, conicRed, colourDepth; // player.js's splat texels
+out float depth; // > 0 where drawn
 
 const float EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1.0 / 255.0, MAX_EXTENT = 3.33;
 const float GUARD = 0.3;
@@ -67,7 +71,7 @@ float clampRatio(float coord, float z, float f, float c, float extent) {
 }
 
 void cull() {
-  centreRadius = vec4(0.0); conicRed = vec4(0.0); colourDepth = vec4(0.0);
+  centreRadius = vec4(0.0); conicRed = vec4(0.0); colourDepth = vec4(0.0); depth = 0.0;
 }
 
 void main() {
@@ -124,6 +128,7 @@ void main() {
   centreRadius = vec4(u, v, rx, ry);
   conicRed = vec4(cyy / det, -cxy / det, cxx / det, colourOpacity.r);
   colourDepth = vec4(colourOpacity.gb, opacity, z);
+  depth = z;
 }`;
 
 const NOTHING = `#version 300 es
@@ -139,16 +144,21 @@ function compile(gl, type, source) {
   return shader;
 }
 
-// An RGBA32F texture of `texels` texels, WIDTH a row, and a Float32Array to fill it from.
-function floatTexture(gl, texels) {
-  const height = Math.max(Math.ceil(texels / WIDTH), 1);
-  if (height > gl.getParameter(gl.MAX_TEXTURE_SIZE)) throw new Error(`${texels} texels do not fit a texture`);
+// An RGBA32F (or R32UI) texture of `rows` rows of TEXEL_ROW texels, for texelFetch.
+export function texelTexture(gl, rows, integer = false) {
+  if (rows > gl.getParameter(gl.MAX_TEXTURE_SIZE)) throw new Error(`${rows} texel rows do not fit a texture`);
   const texture = gl.createTexture();
   gl.bindTexture(gl.TEXTURE_2D, texture);
   gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
   gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-  gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA32F, WIDTH, height);
-  return { texture, data: new Float32Array(WIDTH * height * 4), height };
+  gl.texStorage2D(gl.TEXTURE_2D, 1, integer ? gl.R32UI : gl.RGBA32F, TEXEL_ROW, rows);
+  return texture;
+}
+
+// An RGBA32F texture of `texels` texels and a Float32Array to fill it from.
+function floatTexture(gl, texels) {
+  const height = texelRows(texels);
+  return { texture: texelTexture(gl, height), data: new Float32Array(WIDTH * height * 4), height };
 }
 
 function upload(gl, target) {
@@ -172,7 +182,7 @@ export class GpuPoser {
     const program = gl.createProgram();
     gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, POSE));
     gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, NOTHING));
-    gl.transformFeedbackVaryings(program, ["centreRadius", "conicRed", "colourDepth"], gl.INTERLEAVED_ATTRIBS);
+    gl.transformFeedbackVaryings(program, [...PARTS, "depth"], gl.SEPARATE_ATTRIBS);
     gl.linkProgram(program);
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
     this.program = program;
@@ -226,12 +236,20 @@ export class GpuPoser {
       gl.uniform1i(this.at.residualControl, m.residual_control);
       this.textures[2] = curveTexture(gl, avatar.motion_means, 3);
     }
-    this.splats = gl.createBuffer();
-    gl.bindBuffer(gl.TRANSFORM_FEEDBACK_BUFFER, this.splats);
-    gl.bufferData(gl.TRANSFORM_FEEDBACK_BUFFER, n * SPLAT * 4, gl.DYNAMIC_READ);
+    // feedback buffers: the three splat parts (whole texture rows, copied into this.parts)
+    // and the depths (read back)
+    this.rows = texelRows(n);
+    const sizes = [...PARTS.map(() => this.rows * WIDTH * 16), n * 4];
+    this.buffers = sizes.map((bytes) => {
+      const buffer = gl.createBuffer();
+      gl.bindBuffer(gl.TRANSFORM_FEEDBACK_BUFFER, buffer);
+      gl.bufferData(gl.TRANSFORM_FEEDBACK_BUFFER, bytes, gl.DYNAMIC_COPY);
+      return buffer;
+    });
     gl.bindBuffer(gl.TRANSFORM_FEEDBACK_BUFFER, null);
+    this.parts = PARTS.map(() => texelTexture(gl, this.rows));
     this.feedback = gl.createTransformFeedback();
-    this.readback = new Float32Array(n * SPLAT);
+    this.depths = new Float32Array(n);
     this.order = new Uint32Array(n);
   }
 
@@ -249,7 +267,8 @@ export class GpuPoser {
     }
   }
 
-  // Splats of the Gaussians at t in camera cam, back to front (player.js's layout).
+  // Splats of the Gaussians at t in camera cam, into this.parts -> the drawn ones' indices,
+  // back to front.
   project(t, clip, cam) {
     const gl = this.gl, avatar = this.avatar, m = avatar.motion, at = this.at, n = avatar.n;
     gl.useProgram(this.program);
@@ -277,33 +296,33 @@ export class GpuPoser {
     gl.activeTexture(gl.TEXTURE0);
     gl.bindVertexArray(this.vao);
     gl.bindTransformFeedback(gl.TRANSFORM_FEEDBACK, this.feedback);
-    gl.bindBufferBase(gl.TRANSFORM_FEEDBACK_BUFFER, 0, this.splats);
+    this.buffers.forEach((buffer, k) => gl.bindBufferBase(gl.TRANSFORM_FEEDBACK_BUFFER, k, buffer));
     gl.enable(gl.RASTERIZER_DISCARD);
     gl.beginTransformFeedback(gl.POINTS);
     gl.drawArrays(gl.POINTS, 0, n);
     gl.endTransformFeedback();
     gl.disable(gl.RASTERIZER_DISCARD);
-    gl.bindBufferBase(gl.TRANSFORM_FEEDBACK_BUFFER, 0, null);
+    this.buffers.forEach((_, k) => gl.bindBufferBase(gl.TRANSFORM_FEEDBACK_BUFFER, k, null));
     gl.bindTransformFeedback(gl.TRANSFORM_FEEDBACK, null);
     gl.bindVertexArray(null);
-    gl.bindBuffer(gl.COPY_READ_BUFFER, this.splats);
-    gl.getBufferSubData(gl.COPY_READ_BUFFER, 0, this.readback);
+    this.parts.forEach((texture, k) => { // buffer -> texture, on the GPU
+      gl.bindBuffer(gl.PIXEL_UNPACK_BUFFER, this.buffers[k]);
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, WIDTH, this.rows, gl.RGBA, gl.FLOAT, 0);
+    });
+    gl.bindBuffer(gl.PIXEL_UNPACK_BUFFER, null);
+    gl.bindBuffer(gl.COPY_READ_BUFFER, this.buffers[PARTS.length]);
+    gl.getBufferSubData(gl.COPY_READ_BUFFER, 0, this.depths);
     gl.bindBuffer(gl.COPY_READ_BUFFER, null);
     return this.sorted();
   }
 
-  // The drawn splats (depth > 0) back to front; ties as the stable front-to-back.
+  // The drawn Gaussians (depth > 0) back to front; ties as the stable front-to-back.
   sorted() {
-    const splats = this.readback, order = this.order;
+    const depths = this.depths, order = this.order;
     let count = 0;
-    for (let i = 0; i < this.avatar.n; i++) if (splats[SPLAT * i + 11] > 0) order[count++] = i;
+    for (let i = 0; i < this.avatar.n; i++) if (depths[i] > 0) order[count++] = i;
     const drawn = order.subarray(0, count);
-    drawn.sort((a, b) => splats[SPLAT * b + 11] - splats[SPLAT * a + 11] || b - a);
-    const out = new Float32Array(count * SPLAT);
-    for (let k = 0; k < count; k++) {
-      const i = drawn[k];
-      out.set(splats.subarray(SPLAT * i, SPLAT * i + SPLAT), SPLAT * k);
-    }
-    return out;
+    return drawn.sort((a, b) => depths[b] - depths[a] || b - a);
   }
 }

@@ -6,12 +6,13 @@
 // (posing "cpu", in float64), or the GPU pass cannot be set up (then the CPU path, noted).
 "use strict";
 
-import { GpuPoser } from "./gpu.js";
+import { GpuPoser, TEXEL_ROW as SPLAT_ROW, texelRows, texelTexture } from "./gpu.js";
 import { RigPoser, TABLE } from "./rig.js";
 
 const EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1 / 255, MAX_EXTENT = 3.33;
 const GUARD = 0.3;
-const FLOATS = 12; // per splat: centre 2, radius 2, conic 3, colour 3, opacity 1, pad 1
+// A splat is three vec4 texels (SPLAT_PARTS textures, one texel per Gaussian): centre and
+// radius; conic and red; green, blue, opacity and depth.
 
 function readArray(header, buffer, name) {
   const info = header.arrays[name];
@@ -94,6 +95,7 @@ class Avatar {
     this.posedMeans = new Float64Array(this.n * 3);
     this.posedQuats = new Float64Array(this.n * 4);
     this.posedLogScales = this.logScales;
+    this.splats = [0, 1, 2].map(() => new Float32Array(texelRows(this.n) * SPLAT_ROW * 4));
     if (this.motion.name === "rig") {
       this.rig = new RigPoser(this.motion, get);
       this.posedLogScales = new Float64Array(this.n * 3);
@@ -194,7 +196,8 @@ class Avatar {
     if (clip === null && this.motion.residual_control > 0) this.addResidual(t);
   }
 
-  // Splats of the posed Gaussians in a camera, back to front (raster/projection.py).
+  // Splats of the posed Gaussians in a camera (raster/projection.py) into this.splats (three
+  // vec4s per Gaussian, SPLAT_PARTS) -> the drawn ones' indices, back to front.
   project(cam) {
     const { w2c, fx, fy, cx, cy, width, height } = cam;
     const out = [], r = new Float64Array(9);
@@ -239,30 +242,35 @@ class Avatar {
       out.push({ z, i, u, v, rx, ry, a: cyy / det, b: -cxy / det, c: cxx / det });
     }
     out.sort((p, q) => q.z - p.z || q.i - p.i); // back to front; ties as the stable front-to-back
-    const data = new Float32Array(out.length * FLOATS);
+    const [a, b, c] = this.splats, order = new Uint32Array(out.length);
     out.forEach((g, k) => {
-      const o = k * FLOATS, i = g.i;
-      data.set([g.u, g.v, g.rx, g.ry, g.a, g.b, g.c,
-        this.rgb[3 * i], this.rgb[3 * i + 1], this.rgb[3 * i + 2], this.opacity[i], 0], o);
+      const i = g.i;
+      order[k] = i;
+      a.set([g.u, g.v, g.rx, g.ry], 4 * i);
+      b.set([g.a, g.b, g.c, this.rgb[3 * i]], 4 * i);
+      c.set([this.rgb[3 * i + 1], this.rgb[3 * i + 2], this.opacity[i], g.z], 4 * i);
     });
-    return data;
+    return order;
   }
 }
 
 // One splat is two triangles (6 vertices, no instancing: SwiftShader draws instanced quads
-// several times slower); its 12 floats are 3 texels of the splat texture, read by index.
-const SPLAT_ROW = 2048; // texels per row of the splat texture
+// several times slower); the k-th drawn is Gaussian order[k], its splat read from the textures.
 const VERTEX = `#version 300 es
 precision highp float;
 precision highp int;
 precision highp sampler2D;
-uniform sampler2D splats;
+precision highp usampler2D;
+uniform sampler2D partA, partB, partC;
+uniform usampler2D order;
 uniform vec2 size;
 out vec2 centre; out vec3 vConic; out vec4 vColour;
-vec4 fetch(int i) { return texelFetch(splats, ivec2(i % ${SPLAT_ROW}, i / ${SPLAT_ROW}), 0); }
+ivec2 texel(int i) { return ivec2(i % ${SPLAT_ROW}, i / ${SPLAT_ROW}); }
 void main() {
   int k = gl_VertexID / 6, v = gl_VertexID % 6;
-  vec4 centreRadius = fetch(3 * k), conicRed = fetch(3 * k + 1), rest = fetch(3 * k + 2);
+  ivec2 i = texel(int(texelFetch(order, texel(k), 0).r));
+  vec4 centreRadius = texelFetch(partA, i, 0), conicRed = texelFetch(partB, i, 0);
+  vec4 rest = texelFetch(partC, i, 0);
   vec2 corner = vec2(v == 1 || v == 4 || v == 5 ? 1.0 : -1.0, v == 2 || v == 3 || v == 5 ? 1.0 : -1.0);
   vec2 pixel = centreRadius.xy + corner * centreRadius.zw;
   centre = centreRadius.xy; vConic = conicRed.xyz; vColour = vec4(conicRed.w, rest.xyz);
@@ -293,7 +301,7 @@ function compile(gl, type, source) {
 }
 
 class Renderer {
-  constructor(canvas) {
+  constructor(canvas, count) {
     const gl = canvas.getContext("webgl2", { alpha: false, antialias: false, preserveDrawingBuffer: true, premultipliedAlpha: false });
     if (!gl) throw new Error("WebGL2 is not available in this browser");
     this.gl = gl; this.canvas = canvas;
@@ -304,29 +312,24 @@ class Renderer {
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
     this.program = program;
     this.sizeLocation = gl.getUniformLocation(program, "size");
-    this.vao = gl.createVertexArray(); // no attributes: the vertex shader reads the texture
-    this.texture = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, this.texture);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-    this.rows = 0;
-    this.staging = new Float32Array(0);
+    gl.useProgram(program);
+    ["partA", "partB", "partC", "order"].forEach((name, unit) =>
+      gl.uniform1i(gl.getUniformLocation(program, name), unit));
+    this.vao = gl.createVertexArray(); // no attributes: the vertex shader reads the textures
+    this.rows = texelRows(count);
+    this.parts = [0, 1, 2].map(() => texelTexture(gl, this.rows));
+    this.order = texelTexture(gl, this.rows, true);
+    this.staging = new Uint32Array(this.rows * SPLAT_ROW);
   }
 
-  // The splats (FLOATS each) into the splat texture, grown to fit.
-  upload(data) {
-    const gl = this.gl, rows = Math.max(Math.ceil(data.length / 4 / SPLAT_ROW), 1);
-    gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.texture);
-    if (rows > this.rows) {
-      if (rows > gl.getParameter(gl.MAX_TEXTURE_SIZE)) throw new Error(`${data.length / FLOATS} splats do not fit a texture`);
-      this.rows = rows;
-      this.staging = new Float32Array(rows * SPLAT_ROW * 4);
-      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA32F, SPLAT_ROW, rows, 0, gl.RGBA, gl.FLOAT, null);
-    }
-    this.staging.set(data);
-    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, rows, gl.RGBA, gl.FLOAT,
-      this.staging.subarray(0, rows * SPLAT_ROW * 4));
+  // The CPU path's splats (three Float32Arrays of rows x SPLAT_ROW vec4s) into the textures.
+  upload(splats) {
+    const gl = this.gl;
+    splats.forEach((data, part) => {
+      gl.bindTexture(gl.TEXTURE_2D, this.parts[part]);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, this.rows, gl.RGBA, gl.FLOAT, data);
+    });
+    return this.parts;
   }
 
   // What draws (the unmasked renderer where the browser tells it), for measurements.
@@ -337,7 +340,8 @@ class Renderer {
     return `${name}; float render targets (EXT_color_buffer_float): ${floatTargets}`;
   }
 
-  draw(data, width, height) {
+  // The splats of `parts` (three textures) in `order` (Gaussian indices, back to front).
+  draw(parts, order, width, height) {
     const gl = this.gl;
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width; this.canvas.height = height;
@@ -349,9 +353,17 @@ class Renderer {
     gl.uniform2f(this.sizeLocation, width, height);
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA); // premultiplied "over", back to front
-    this.upload(data);
+    this.staging.set(order);
+    const rows = texelRows(order.length);
+    [...parts, this.order].forEach((texture, unit) => {
+      gl.activeTexture(gl.TEXTURE0 + unit);
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+    });
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, rows, gl.RED_INTEGER, gl.UNSIGNED_INT,
+      this.staging.subarray(0, rows * SPLAT_ROW));
+    gl.activeTexture(gl.TEXTURE0);
     gl.bindVertexArray(this.vao);
-    gl.drawArrays(gl.TRIANGLES, 0, 6 * (data.length / FLOATS));
+    gl.drawArrays(gl.TRIANGLES, 0, 6 * order.length);
     gl.finish();
   }
 }
@@ -387,7 +399,7 @@ export async function startPlayer(canvas, modelUrl, posing = "gpu") {
   const header = await (await fetch(modelUrl + ".json")).json();
   const buffer = await (await fetch(modelUrl + ".bin")).arrayBuffer();
   const avatar = new Avatar(header, buffer);
-  const renderer = new Renderer(canvas);
+  const renderer = new Renderer(canvas, avatar.n);
   const note = { reason: "" };
   const gpu = gpuPoser(renderer, avatar, posing, note);
   const state = { camera: null, t: 0, clip: null };
@@ -413,10 +425,12 @@ export async function startPlayer(canvas, modelUrl, posing = "gpu") {
     renderFrame() {
       const cam = state.camera;
       if (gpu) {
-        renderer.draw(gpu.project(state.t, state.clip, cam), cam.width, cam.height);
+        const order = gpu.project(state.t, state.clip, cam);
+        renderer.draw(gpu.parts, order, cam.width, cam.height);
       } else {
         avatar.pose(state.t, state.clip);
-        renderer.draw(avatar.project(cam), cam.width, cam.height);
+        const order = avatar.project(cam);
+        renderer.draw(renderer.upload(avatar.splats), order, cam.width, cam.height);
       }
       return Promise.resolve(); // drawn: gl.finish() returned, the buffer is preserved
     },
