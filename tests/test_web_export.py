@@ -36,7 +36,8 @@ from avatar4d.train.trainer import train
 SOURCES = str(Path(__file__).resolve().parents[1] / "src")
 SIZE = 256
 FOV_DEG = 40.0
-MOTIONS = {"spline": SplineSettings(), "nodes": NodeSettings(nodes=24)}
+# the node model with a per-Gaussian residual, so that the player's residual is drawn too
+MOTIONS = {"spline": SplineSettings(), "nodes": NodeSettings(nodes=24, residual_points=4)}
 VIEWS = [(30.0, 10.0, 0.3), (200.0, -5.0, 0.8)]  # azimuth, elevation (degrees), time
 
 

@@ -272,6 +272,32 @@ def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run,
                 assert psnr(on_cpu, drawn) >= 60.0, psnr(on_cpu, drawn)
 
 
+def test_the_browser_draws_the_residual_on_the_timeline_only(residual_run, tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    model = load_trained_model(residual_run, device="cpu")
+    generator = torch.Generator().manual_seed(0)
+    model.params["motion_means"] += 0.05 * torch.randn(
+        model.params["motion_means"].shape, generator=generator
+    )
+    without = replace(
+        model,
+        params=dict(model.params, motion_means=torch.zeros_like(model.params["motion_means"])),
+    )
+    out = tmp_path / "web"
+    out.mkdir()
+    write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    c2w = camera(model, 200.0, -5.0)
+    with serve(out) as url:
+        timeline = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, 0.8, tmp_path / "p")
+        talk = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, 0.8, tmp_path / "p", "talk")
+    expected = frame(model, c2w, 0.8)
+    assert psnr(timeline, expected) >= 30.0
+    assert psnr(timeline, frame(without, c2w, 0.8)) < psnr(timeline, expected) - 3.0
+    assert psnr(talk, frame(model.performing("talk"), c2w, 0.8)) >= 30.0
+
+
 def test_the_interactive_page_offers_every_clip_and_the_trained_timeline(run, tmp_path):
     chromium = find_chromium()
     if chromium is None:
