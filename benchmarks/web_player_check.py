@@ -3,16 +3,19 @@ against the reference render of the same camera and time, and its frame rate.
 
     PYTHONPATH=src python benchmarks/web_player_check.py RUN [--size 256] [--fps-size 1280x720]
         [--clip NAME]  (a rig run performing a clip: against TrainedModel.performing)
+        [--posing gpu,cpu]  (the player's posing paths measured, each in turn)
 
-Frames per second: the wall time of a page drawing 41 frames minus one drawing 1 (Chromium's
-start and the model's loading cancel), over 40; each frame poses, projects, sorts and draws
-every Gaussian (gl.finish() included).
+Frames per second: 40 over the wall time of a page drawing 41 frames minus one drawing 1
+(Chromium's start and the model's loading cancel); each frame poses, projects, sorts and draws
+every Gaussian (gl.finish() included), posing and projecting on the GPU (a WebGL2 pass) or
+in JavaScript (?posing=cpu). Also prints the renderer the page draws with.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,6 +54,8 @@ def main() -> None:
     parser.add_argument("--fps-size", default="1280x720")
     parser.add_argument("--clip", default=None, help="a clip for a rig run to perform")
     parser.add_argument("--no-fps", action="store_true", help="skip the frame rate")
+    parser.add_argument("--posing", default="gpu,cpu", help="the posing paths, comma-separated")
+    parser.add_argument("--fps-only", action="store_true", help="skip the PSNR views")
     args = parser.parse_args()
     chromium = find_chromium()
     if chromium is None:
@@ -67,33 +72,51 @@ def main() -> None:
             out, model.params, model.deformation, model.spec.motion.name, model.step, False
         )
         with serve(out) as url:
-            for azimuth, elevation, t in VIEWS:
-                c2w = orbit(centre, distance, azimuth, elevation)
-                drawn = capture_frame(
-                    chromium, url, c2w, FOV_DEG, args.size, t, Path(folder), args.clip
-                )
-                cameras = Cameras(
-                    torch.tensor(c2w, dtype=torch.float32),
-                    focal, focal, args.size / 2, args.size / 2, args.size, args.size,
-                )  # fmt: skip
-                performer = model if args.clip is None else model.performing(args.clip)
-                expected = performer.render(cameras, t, backend="reference").rgb[0].clamp(0, 1)
-                error = float(np.mean((drawn - expected.numpy()) ** 2))
-                psnr = 10 * math.log10(1 / max(error, 1e-12))
-                print(f"azimuth {azimuth:5.1f} elevation {elevation:5.1f} t {t:.2f}: {psnr:.2f} dB")
-            walls = {}
-            for frames in () if args.no_fps else (1, 41):
-                page = f"{url}index.html?bench={frames}&width={width}&height={height}"
-                start = time.perf_counter()
-                subprocess.run(
-                    [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder}", "--dump-dom", page],
-                    capture_output=True, check=True, timeout=600,
-                )  # fmt: skip
-                walls[frames] = time.perf_counter() - start
-            if args.no_fps:
-                return
-            fps = 40 / (walls[41] - walls[1])
-            print(f"{model.num_gaussians:,} Gaussians at {width}x{height}: {fps:.2f} frames/s")
+            for posing in args.posing.split(","):
+                for azimuth, elevation, t in () if args.fps_only else VIEWS:
+                    c2w = orbit(centre, distance, azimuth, elevation)
+                    drawn = capture_frame(
+                        chromium, url, c2w, FOV_DEG, args.size, t, Path(folder), args.clip, posing
+                    )
+                    cameras = Cameras(
+                        torch.tensor(c2w, dtype=torch.float32),
+                        focal, focal, args.size / 2, args.size / 2, args.size, args.size,
+                    )  # fmt: skip
+                    performer = model if args.clip is None else model.performing(args.clip)
+                    expected = performer.render(cameras, t, backend="reference").rgb[0]
+                    error = float(np.mean((drawn - expected.clamp(0, 1).numpy()) ** 2))
+                    psnr = 10 * math.log10(1 / max(error, 1e-12))
+                    print(
+                        f"{posing}: azimuth {azimuth:5.1f} elevation {elevation:5.1f} t {t:.2f}: "
+                        f"{psnr:.2f} dB"
+                    )
+                if not args.no_fps:
+                    fps, page = frame_rate(chromium, url, folder, width, height, posing)
+                    print(
+                        f"{posing}: {model.num_gaussians:,} Gaussians at {width}x{height}: "
+                        f"{fps:.2f} frames/s; {page}"
+                    )
+
+
+def frame_rate(
+    chromium: str, url: str, folder: str, width: int, height: int, posing: str
+) -> tuple[float, str]:
+    """(frames per second of 41 frames less 1, what draws: the page's WebGL renderer). The
+    page's own count is not used: Chromium's virtual time stops its clock."""
+    walls, dom = {}, ""
+    for frames in (1, 41):
+        page = f"{url}index.html?bench={frames}&width={width}&height={height}&posing={posing}"
+        start = time.perf_counter()
+        dom = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder}", "--dump-dom", page],
+            capture_output=True, check=True, timeout=600, text=True,
+        ).stdout  # fmt: skip
+        walls[frames] = time.perf_counter() - start
+    match = re.search(r'<pre id="frame">(.*?)</pre>', dom, re.S)
+    reported = match.group(1) if match else "nothing"
+    if f"posing {posing}" not in reported:
+        raise SystemExit(f"the page did not pose on {posing}: {reported!r}")
+    return 40 / (walls[41] - walls[1]), reported.split(" on ", 1)[1]
 
 
 if __name__ == "__main__":

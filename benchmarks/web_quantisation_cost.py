@@ -26,7 +26,7 @@ GROUPS = {
     "rotations (8 bit)": ("quats",),
     "colours (8 bit)": ("colors",),
     "opacities (8 bit)": ("opacities",),
-    "motion curves (16 bit / float32 nodes)": (
+    "motion curves (16 bit)": (
         "motion_means", "motion_quats", "node_motion_means", "node_motion_quats",
     ),
 }  # fmt: skip

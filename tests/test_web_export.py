@@ -36,7 +36,8 @@ from avatar4d.train.trainer import train
 SOURCES = str(Path(__file__).resolve().parents[1] / "src")
 SIZE = 256
 FOV_DEG = 40.0
-MOTIONS = {"spline": SplineSettings(), "nodes": NodeSettings(nodes=24)}
+# the node model with a per-Gaussian residual, so that the player's residual is drawn too
+MOTIONS = {"spline": SplineSettings(), "nodes": NodeSettings(nodes=24, residual_points=4)}
 VIEWS = [(30.0, 10.0, 0.3), (200.0, -5.0, 0.8)]  # azimuth, elevation (degrees), time
 
 
@@ -96,7 +97,7 @@ def test_browser_frame_matches_render(run, tmp_path):
     out.mkdir()
     write_web_export(out, model.params, model.deformation, run.name, model.step, False)
     with serve(out) as url:
-        for azimuth, elevation, t in VIEWS:
+        for view, (azimuth, elevation, t) in enumerate(VIEWS):
             c2w = camera(azimuth, elevation)
             drawn = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "profile")
             expected = reference_frame(model, c2w, t)
@@ -106,6 +107,12 @@ def test_browser_frame_matches_render(run, tmp_path):
             assert psnr(drawn, expected) >= 30.0, (run.name, azimuth, t)
             # and the motion shows: another time is further from the drawn frame
             assert psnr(drawn, still) < psnr(drawn, expected) - 3.0
+            if view == 0:  # the CPU path (?posing=cpu) draws the same frame
+                on_cpu = capture_frame(
+                    chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "profile", posing="cpu"
+                )
+                assert psnr(on_cpu, expected) >= 30.0, (run.name, "cpu")
+                assert psnr(on_cpu, drawn) >= 60.0, (run.name, psnr(on_cpu, drawn))
 
 
 def test_export_web_command_writes_the_player_and_refuses_to_overwrite(run, tmp_path, capsys):

@@ -264,6 +264,38 @@ def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run,
             if clip is not None:
                 timeline = frame(model, c2w, t)
                 assert psnr(drawn, timeline) < psnr(drawn, expected) - 3.0
+            else:  # the CPU path (?posing=cpu) draws the same frame
+                on_cpu = capture_frame(
+                    chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "p", clip, posing="cpu"
+                )
+                assert psnr(on_cpu, expected) >= 30.0
+                assert psnr(on_cpu, drawn) >= 60.0, psnr(on_cpu, drawn)
+
+
+def test_the_browser_draws_the_residual_on_the_timeline_only(residual_run, tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    model = load_trained_model(residual_run, device="cpu")
+    generator = torch.Generator().manual_seed(0)
+    model.params["motion_means"] += 0.05 * torch.randn(
+        model.params["motion_means"].shape, generator=generator
+    )
+    without = replace(
+        model,
+        params=dict(model.params, motion_means=torch.zeros_like(model.params["motion_means"])),
+    )
+    out = tmp_path / "web"
+    out.mkdir()
+    write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    c2w = camera(model, 200.0, -5.0)
+    with serve(out) as url:
+        timeline = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, 0.8, tmp_path / "p")
+        talk = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, 0.8, tmp_path / "p", "talk")
+    expected = frame(model, c2w, 0.8)
+    assert psnr(timeline, expected) >= 30.0
+    assert psnr(timeline, frame(without, c2w, 0.8)) < psnr(timeline, expected) - 3.0
+    assert psnr(talk, frame(model.performing("talk"), c2w, 0.8)) >= 30.0
 
 
 def test_the_interactive_page_offers_every_clip_and_the_trained_timeline(run, tmp_path):
@@ -277,9 +309,11 @@ def test_the_interactive_page_offers_every_clip_and_the_trained_timeline(run, tm
     with serve(out) as url:
         dom = dump_dom(chromium, url + "index.html?clip=talk", tmp_path / "p")
         missing = dump_dom(chromium, url + "index.html?c2w=1&fov=40&t=0&clip=nope", tmp_path / "p")
+        posing = dump_dom(chromium, url + "index.html?posing=fast", tmp_path / "p")
     chooser = re.search(r'<label id="clipLabel">clip <select id="clip">(.*?)</select>', dom)
     assert chooser is not None  # shown: the model has clips
     assert re.findall(r'<option value="(\w*)"', chooser.group(1)) == ["", "wave", "talk", "walk"]
     assert '<option value="talk" selected="">talk</option>' in dom  # ?clip= chose it
     assert '<span id="status"></span>' in dom  # no error
     assert 'error: no clip "nope"; clips: wave, talk, walk' in missing
+    assert 'error: posing is "gpu" or "cpu", not "fast"' in posing

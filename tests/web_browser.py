@@ -72,19 +72,25 @@ def capture_frame(
     t: float,
     profile: Path,
     clip: str | None = None,
+    posing: str = "gpu",
 ) -> np.ndarray:
     """The player's frame for this camera and time (of ``clip``, for a model that performs
-    clips; None: its own timeline), (H, W, 3) floats in [0, 1]."""
+    clips; None: its own timeline), posed on the GPU or the CPU (``posing``; the page must
+    report having done so), (H, W, 3) floats in [0, 1]."""
     query = (
         f"?c2w={','.join(repr(float(v)) for v in np.asarray(c2w).reshape(-1))}"
         f"&fov={fov_deg!r}&width={size}&height={size}&t={t!r}"
     )
     if clip is not None:
         query += f"&clip={urllib.parse.quote(clip)}"
+    if posing != "gpu":
+        query += f"&posing={urllib.parse.quote(posing)}"
     dom = dump_dom(chromium, base_url + "index.html" + query, profile)
-    match = re.search(r'<pre id="frame">(.*?)</pre>', dom, re.S)
-    text = html.unescape(match.group(1)) if match else ""
+    match = re.search(r'<pre id="frame"(?: data-posing="(\w*)")?>(.*?)</pre>', dom, re.S)
+    text = html.unescape(match.group(2)) if match else ""
     if not text.startswith("data:image/png;base64,"):
         raise RuntimeError(f"the page drew no frame: {text[:500]!r}")
+    if match.group(1) != posing:
+        raise RuntimeError(f"the page posed on {match.group(1)!r}, not {posing!r}")
     png = base64.b64decode(text.split(",", 1)[1])
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64) / 255.0

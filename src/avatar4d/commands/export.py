@@ -23,7 +23,7 @@ class ExportCommand:
     --format ply writes OUT/<name>_0000.ply, OUT/<name>_0001.ply, ... at normalised times
     i / N (x y z, normals, f_dc, f_rest, logit opacity, log scale, rotation: the layout of the
     original 3DGS code), which viewers that play PLY sequences pick up in order, plus
-    times.json. --format web writes index.html, page.js, player.js, rig.js, avatar.json and
+    times.json. --format web writes index.html, page.js, player.js, rig.js, gpu.js, avatar.json and
     avatar.bin: quantised Gaussians and their motion (curves, or for --motion rig the
     character's mesh and every clip's poses), played by WebGL2 from any static web server.
     """

@@ -1,7 +1,7 @@
 """``export --format web``: a folder any static web server can serve that plays the avatar.
 
-index.html, page.js, player.js and rig.js (this package's web_player/, copied as they are) and the
-model: avatar.json (what the arrays are) and avatar.bin (output/web_package.py).
+index.html, page.js, player.js, rig.js and gpu.js (this package's web_player/, copied as they
+are) and the model: avatar.json (what the arrays are) and avatar.bin (output/web_package.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from avatar4d.io.atomic import write_bytes_atomic, write_text_atomic
 from avatar4d.output.web_package import header_text, web_package
 
 PLAYER_FOLDER = Path(__file__).parent / "web_player"
-PLAYER_FILES = ("index.html", "page.js", "player.js", "rig.js")
+PLAYER_FILES = ("index.html", "page.js", "player.js", "rig.js", "gpu.js")
 MODEL_FILES = ("avatar.json", "avatar.bin")
 WEB_FILES = (*PLAYER_FILES, *MODEL_FILES)
 

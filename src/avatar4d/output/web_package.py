@@ -10,8 +10,9 @@ range: value = lo + (hi - lo) * q / (2^bits - 1). The widths, and why:
   tenth of a pixel for the splats that matter).
 - rotations (unit quaternions): 8 bits per component (under a degree).
 - colours (the degree-0 SH colour, as rendered) and opacities: 8 bits, the display's own step.
-- motion curves: 16 bits; a curve's step moves every Gaussian that follows it, so the error
-  is not averaged out over many splats. Node curves and node positions: float32 (few).
+- motion curves, per-Gaussian and node ones: 16 bits; a curve's step moves every Gaussian
+  that follows it, so the error is not averaged out over many splats (a node curve's range
+  is a few decimetres: 16 bits are micrometre steps). Node positions: float32 (few).
 - node blend weights: 16 bits, node indices as integers.
 - the rig model's mesh and sampled clip poses: output/web_rig.py.
 
@@ -142,7 +143,7 @@ def web_package(
             }
             writer.float32("node_means", params["node_means"])
             for key in ("node_motion_means", "node_motion_quats"):
-                writer.float32(key, _curves_from_anchor(params[key], curves))
+                writer.quantised(key, _curves_from_anchor(params[key], curves), CURVE_BITS)
             writer.integers("binding", binding.indices)
             writer.quantised("weights", binding.weights, WEIGHT_BITS)
             if deformation.residual_control > 0:

@@ -115,6 +115,7 @@ async function capture(player, document, params) {
     Number(params.get("width")), Number(params.get("height")));
   player.setTime(Number(params.get("t") || 0));
   await player.renderFrame();
+  document.getElementById("frame").dataset.posing = player.posing;
   document.getElementById("frame").textContent = document.getElementById("view").toDataURL("image/png");
   document.title = "avatar4d: frame ready";
 }
@@ -135,7 +136,7 @@ async function bench(player, document, params) {
     await player.renderFrame();
   }
   const seconds = (performance.now() - start) / 1000;
-  document.getElementById("frame").textContent = `fps ${(frames / seconds).toFixed(2)}`;
+  document.getElementById("frame").textContent = `fps ${(frames / seconds).toFixed(2)} posing ${player.posing} on ${player.graphics}`;
   document.title = "avatar4d: bench done";
 }
 
@@ -145,9 +146,12 @@ function choosePage(player, document, params) {
   return interactive(player, document, params);
 }
 
+// ?posing=cpu poses and projects the Gaussians in JavaScript (the default, gpu, in a WebGL2
+// pass), for comparing the two.
 export function runPage(startPlayer, document) {
   const status = document.getElementById("frame");
-  const ready = startPlayer(document.getElementById("view"), "avatar");
+  const params = new URLSearchParams(window.location.search);
+  const ready = startPlayer(document.getElementById("view"), "avatar", params.get("posing") || "gpu");
   window.avatar4d = {
     ready: ready.then(() => undefined),
     setCamera: (c2w, fov, width, height) => ready.then((p) => p.setCamera(c2w, fov, width, height)),
@@ -155,8 +159,8 @@ export function runPage(startPlayer, document) {
     clips: () => ready.then((p) => p.clips),
     setClip: (name) => ready.then((p) => p.setClip(name)),
     renderFrame: () => ready.then((p) => p.renderFrame()),
+    posing: () => ready.then((p) => p.posing),
   };
-  const params = new URLSearchParams(window.location.search);
   ready
     .then((player) => choosePage(player, document, params))
     .catch((error) => { status.textContent = "error: " + error.message; document.title = "avatar4d: error"; });

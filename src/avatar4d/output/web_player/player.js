@@ -2,13 +2,17 @@
 // per-Gaussian or node cubic B-splines, or the character's mesh: rig.js), projects them as avatar4d's reference rasteriser does
 // (EWA, 0.3 px^2 dilation, opacity-aware extent, alpha clamp 0.999, threshold 1/255) and
 // draws them sorted back to front with WebGL2 over white. Nothing is loaded from elsewhere.
+// Posing and projecting run on the GPU (gpu.js) unless the page asks for the CPU path here
+// (posing "cpu", in float64), or the GPU pass cannot be set up (then the CPU path, noted).
 "use strict";
 
+import { GpuPoser, TEXEL_ROW as SPLAT_ROW, texelRows, texelTexture } from "./gpu.js";
 import { RigPoser, TABLE } from "./rig.js";
 
 const EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1 / 255, MAX_EXTENT = 3.33;
 const GUARD = 0.3;
-const FLOATS = 12; // per splat: centre 2, radius 2, conic 3, colour 3, opacity 1, pad 1
+// A splat is three vec4 texels (SPLAT_PARTS textures, one texel per Gaussian): centre and
+// radius; conic and red; green, blue, opacity and depth.
 
 function readArray(header, buffer, name) {
   const info = header.arrays[name];
@@ -91,6 +95,7 @@ class Avatar {
     this.posedMeans = new Float64Array(this.n * 3);
     this.posedQuats = new Float64Array(this.n * 4);
     this.posedLogScales = this.logScales;
+    this.splats = [0, 1, 2].map(() => new Float32Array(texelRows(this.n) * SPLAT_ROW * 4));
     if (this.motion.name === "rig") {
       this.rig = new RigPoser(this.motion, get);
       this.posedLogScales = new Float64Array(this.n * 3);
@@ -123,22 +128,7 @@ class Avatar {
       }
       return;
     }
-    const p = m.nodes, k = this.binding.length / n;
-    const shift = evalCurves(this.node_motion_means, p, m.control, 3, t, m.periodic);
-    const turn = evalCurves(this.node_motion_quats, p, m.control, 4, t, m.periodic);
-    const table = new Float64Array(p * 16), r = new Float64Array(9);
-    for (let a = 0; a < p; a++) {
-      const q = turn.subarray(4 * a, 4 * a + 4);
-      q[0] += 1;
-      normalise4(q, 0);
-      rotation(q, 0, r);
-      const row = table.subarray(16 * a, 16 * a + 16), c = this.node_means;
-      for (let j = 0; j < 9; j++) row[j] = r[j];
-      for (let j = 0; j < 3; j++)
-        row[9 + j] = c[3 * a + j] + shift[3 * a + j]
-          - (r[3 * j] * c[3 * a] + r[3 * j + 1] * c[3 * a + 1] + r[3 * j + 2] * c[3 * a + 2]);
-      for (let j = 0; j < 4; j++) row[12 + j] = q[j];
-    }
+    const k = this.binding.length / n, table = this.nodeTable(t);
     const blended = new Float64Array(16);
     for (let i = 0; i < n; i++) {
       blended.fill(0);
@@ -154,6 +144,33 @@ class Avatar {
       normalise4(quats, 4 * i);
     }
     if (m.residual_control > 0) this.addResidual(t);
+  }
+
+  // Indices and weights of the control points of curves of m points active at t.
+  splineAt(t, m) {
+    return splineWeights(t, m, this.motion.periodic);
+  }
+
+  // Per node at t: rotation (9, row-major), shift (3), rotation as a quaternion (4)
+  // (model/node_deformation.py: x -> R (x - c) + c + shift).
+  nodeTable(t) {
+    const m = this.motion, p = m.nodes;
+    const shift = evalCurves(this.node_motion_means, p, m.control, 3, t, m.periodic);
+    const turn = evalCurves(this.node_motion_quats, p, m.control, 4, t, m.periodic);
+    const table = new Float64Array(p * 16), r = new Float64Array(9);
+    for (let a = 0; a < p; a++) {
+      const q = turn.subarray(4 * a, 4 * a + 4);
+      q[0] += 1;
+      normalise4(q, 0);
+      rotation(q, 0, r);
+      const row = table.subarray(16 * a, 16 * a + 16), c = this.node_means;
+      for (let j = 0; j < 9; j++) row[j] = r[j];
+      for (let j = 0; j < 3; j++)
+        row[9 + j] = c[3 * a + j] + shift[3 * a + j]
+          - (r[3 * j] * c[3 * a] + r[3 * j + 1] * c[3 * a + 1] + r[3 * j + 2] * c[3 * a + 2]);
+      for (let j = 0; j < 4; j++) row[12 + j] = q[j];
+    }
+    return table;
   }
 
   addResidual(t) {
@@ -179,7 +196,8 @@ class Avatar {
     if (clip === null && this.motion.residual_control > 0) this.addResidual(t);
   }
 
-  // Splats of the posed Gaussians in a camera, back to front (raster/projection.py).
+  // Splats of the posed Gaussians in a camera (raster/projection.py) into this.splats (three
+  // vec4s per Gaussian, SPLAT_PARTS) -> the drawn ones' indices, back to front.
   project(cam) {
     const { w2c, fx, fy, cx, cy, width, height } = cam;
     const out = [], r = new Float64Array(9);
@@ -224,27 +242,38 @@ class Avatar {
       out.push({ z, i, u, v, rx, ry, a: cyy / det, b: -cxy / det, c: cxx / det });
     }
     out.sort((p, q) => q.z - p.z || q.i - p.i); // back to front; ties as the stable front-to-back
-    const data = new Float32Array(out.length * FLOATS);
+    const [a, b, c] = this.splats, order = new Uint32Array(out.length);
     out.forEach((g, k) => {
-      const o = k * FLOATS, i = g.i;
-      data.set([g.u, g.v, g.rx, g.ry, g.a, g.b, g.c,
-        this.rgb[3 * i], this.rgb[3 * i + 1], this.rgb[3 * i + 2], this.opacity[i], 0], o);
+      const i = g.i;
+      order[k] = i;
+      a.set([g.u, g.v, g.rx, g.ry], 4 * i);
+      b.set([g.a, g.b, g.c, this.rgb[3 * i]], 4 * i);
+      c.set([this.rgb[3 * i + 1], this.rgb[3 * i + 2], this.opacity[i], g.z], 4 * i);
     });
-    return data;
+    return order;
   }
 }
 
+// One splat is two triangles (6 vertices, no instancing: SwiftShader draws instanced quads
+// several times slower); the k-th drawn is Gaussian order[k], its splat read from the textures.
 const VERTEX = `#version 300 es
 precision highp float;
-layout(location = 0) in vec2 corner;
-layout(location = 1) in vec4 centreRadius;
-layout(location = 2) in vec3 conic;
-layout(location = 3) in vec4 colourOpacity;
+precision highp int;
+precision highp sampler2D;
+precision highp usampler2D;
+uniform sampler2D partA, partB, partC;
+uniform usampler2D order;
 uniform vec2 size;
 out vec2 centre; out vec3 vConic; out vec4 vColour;
+ivec2 texel(int i) { return ivec2(i % ${SPLAT_ROW}, i / ${SPLAT_ROW}); }
 void main() {
+  int k = gl_VertexID / 6, v = gl_VertexID % 6;
+  ivec2 i = texel(int(texelFetch(order, texel(k), 0).r));
+  vec4 centreRadius = texelFetch(partA, i, 0), conicRed = texelFetch(partB, i, 0);
+  vec4 rest = texelFetch(partC, i, 0);
+  vec2 corner = vec2(v == 1 || v == 4 || v == 5 ? 1.0 : -1.0, v == 2 || v == 3 || v == 5 ? 1.0 : -1.0);
   vec2 pixel = centreRadius.xy + corner * centreRadius.zw;
-  centre = centreRadius.xy; vConic = conic; vColour = colourOpacity;
+  centre = centreRadius.xy; vConic = conicRed.xyz; vColour = vec4(conicRed.w, rest.xyz);
   gl_Position = vec4(pixel.x / size.x * 2.0 - 1.0, 1.0 - pixel.y / size.y * 2.0, 0.0, 1.0);
 }`;
 
@@ -272,7 +301,7 @@ function compile(gl, type, source) {
 }
 
 class Renderer {
-  constructor(canvas) {
+  constructor(canvas, count) {
     const gl = canvas.getContext("webgl2", { alpha: false, antialias: false, preserveDrawingBuffer: true, premultipliedAlpha: false });
     if (!gl) throw new Error("WebGL2 is not available in this browser");
     this.gl = gl; this.canvas = canvas;
@@ -283,24 +312,36 @@ class Renderer {
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
     this.program = program;
     this.sizeLocation = gl.getUniformLocation(program, "size");
-    this.vao = gl.createVertexArray();
-    gl.bindVertexArray(this.vao);
-    const corners = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, corners);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
-    gl.enableVertexAttribArray(0);
-    gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
-    this.splats = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.splats);
-    const stride = FLOATS * 4;
-    [[1, 4, 0], [2, 3, 4], [3, 4, 7]].forEach(([loc, count, offset]) => {
-      gl.enableVertexAttribArray(loc);
-      gl.vertexAttribPointer(loc, count, gl.FLOAT, false, stride, offset * 4);
-      gl.vertexAttribDivisor(loc, 1);
-    });
+    gl.useProgram(program);
+    ["partA", "partB", "partC", "order"].forEach((name, unit) =>
+      gl.uniform1i(gl.getUniformLocation(program, name), unit));
+    this.vao = gl.createVertexArray(); // no attributes: the vertex shader reads the textures
+    this.rows = texelRows(count);
+    this.parts = [0, 1, 2].map(() => texelTexture(gl, this.rows));
+    this.order = texelTexture(gl, this.rows, true);
+    this.staging = new Uint32Array(this.rows * SPLAT_ROW);
   }
 
-  draw(data, width, height) {
+  // The CPU path's splats (three Float32Arrays of rows x SPLAT_ROW vec4s) into the textures.
+  upload(splats) {
+    const gl = this.gl;
+    splats.forEach((data, part) => {
+      gl.bindTexture(gl.TEXTURE_2D, this.parts[part]);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, this.rows, gl.RGBA, gl.FLOAT, data);
+    });
+    return this.parts;
+  }
+
+  // What draws (the unmasked renderer where the browser tells it), for measurements.
+  graphics() {
+    const gl = this.gl, info = gl.getExtension("WEBGL_debug_renderer_info");
+    const name = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+    const floatTargets = gl.getExtension("EXT_color_buffer_float") ? "yes" : "no";
+    return `${name}; float render targets (EXT_color_buffer_float): ${floatTargets}`;
+  }
+
+  // The splats of `parts` (three textures) in `order` (Gaussian indices, back to front).
+  draw(parts, order, width, height) {
     const gl = this.gl;
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width; this.canvas.height = height;
@@ -312,10 +353,17 @@ class Renderer {
     gl.uniform2f(this.sizeLocation, width, height);
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA); // premultiplied "over", back to front
+    this.staging.set(order);
+    const rows = texelRows(order.length);
+    [...parts, this.order].forEach((texture, unit) => {
+      gl.activeTexture(gl.TEXTURE0 + unit);
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+    });
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, rows, gl.RED_INTEGER, gl.UNSIGNED_INT,
+      this.staging.subarray(0, rows * SPLAT_ROW));
+    gl.activeTexture(gl.TEXTURE0);
     gl.bindVertexArray(this.vao);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.splats);
-    gl.bufferData(gl.ARRAY_BUFFER, data, gl.DYNAMIC_DRAW);
-    gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, data.length / FLOATS);
+    gl.drawArrays(gl.TRIANGLES, 0, 6 * order.length);
     gl.finish();
   }
 }
@@ -333,15 +381,35 @@ function cameraFrom(c2w, fovYDeg, width, height) {
   return { w2c, fx: fy, fy, cx: width / 2, cy: height / 2, width, height };
 }
 
-export async function startPlayer(canvas, modelUrl) {
+// The GPU poser, or null (with why in note.reason) where posing is "cpu" or it fails.
+function gpuPoser(renderer, avatar, posing, note) {
+  if (posing === "cpu") return null;
+  try {
+    return new GpuPoser(renderer.gl, avatar);
+  } catch (error) {
+    note.reason = "GPU posing failed, posing on the CPU: " + error.message;
+    console.warn(note.reason);
+    return null;
+  }
+}
+
+// posing: "gpu" (the default) or "cpu".
+export async function startPlayer(canvas, modelUrl, posing = "gpu") {
+  if (posing !== "gpu" && posing !== "cpu") throw new Error(`posing is "gpu" or "cpu", not "${posing}"`);
   const header = await (await fetch(modelUrl + ".json")).json();
   const buffer = await (await fetch(modelUrl + ".bin")).arrayBuffer();
   const avatar = new Avatar(header, buffer);
-  const renderer = new Renderer(canvas);
+  const renderer = new Renderer(canvas, avatar.n);
+  const note = { reason: "" };
+  const gpu = gpuPoser(renderer, avatar, posing, note);
   const state = { camera: null, t: 0, clip: null };
   return {
     avatar,
     header,
+    // where the Gaussians are posed and projected: "gpu" or "cpu"; posingNote says why not gpu
+    posing: gpu ? "gpu" : "cpu",
+    posingNote: note.reason,
+    graphics: renderer.graphics(),
     setCamera(c2w, fovYDeg, width, height) { state.camera = cameraFrom(c2w, fovYDeg, width, height); },
     setTime(t) { state.t = t; },
     get time() { return state.t; },
@@ -355,9 +423,15 @@ export async function startPlayer(canvas, modelUrl) {
     },
     get clip() { return state.clip; },
     renderFrame() {
-      avatar.pose(state.t, state.clip);
       const cam = state.camera;
-      renderer.draw(avatar.project(cam), cam.width, cam.height);
+      if (gpu) {
+        const order = gpu.project(state.t, state.clip, cam);
+        renderer.draw(gpu.parts, order, cam.width, cam.height);
+      } else {
+        avatar.pose(state.t, state.clip);
+        const order = avatar.project(cam);
+        renderer.draw(renderer.upload(avatar.splats), order, cam.width, cam.height);
+      }
       return Promise.resolve(); // drawn: gl.finish() returned, the buffer is preserved
     },
   };
