@@ -240,8 +240,18 @@ def test_pose_agrees_with_threejs(
     ref = load_reference(name)
     path: Path = request.getfixturevalue(asset_fixture)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert sha == ref.meta["asset_sha256"], (
+    stale = (
         f"{path.name} changed since {FIXTURES.name}/threejs_{name}.npz was made; regenerate it "
         "(tools/threejs_reference/README.md)"
     )
-    _compare(ref, path, clip, seconds)
+    if name != "demo":
+        assert sha == ref.meta["asset_sha256"], stale
+    if sha == ref.meta["asset_sha256"]:
+        _compare(ref, path, clip, seconds)
+        return
+    # The demo is built by code with numpy, whose last bits differ between CPUs (BLAS kernels,
+    # vectorised exp): other bytes, the same character. Its poses must still agree.
+    try:
+        _compare(ref, path, clip, seconds)
+    except AssertionError as error:
+        raise AssertionError(f"{stale}: {error}") from error
