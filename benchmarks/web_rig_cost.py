@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 import torch
+from web_player_check import orbit  # the same orbit cameras (benchmarks/ is on the path)
 
 from avatar4d.output.web_package import dequantised_params, read_array, web_package
 from avatar4d.output.web_rig import POSE_RATE
@@ -26,17 +27,6 @@ from avatar4d.run.trained import load_trained_model
 
 FOV_DEG = 40.0
 GOLDEN = (math.sqrt(5) - 1) / 2  # times that fall anywhere between pose samples
-
-
-def orbit(centre: np.ndarray, distance: float, azimuth: float, elevation: float) -> np.ndarray:
-    az, el = math.radians(azimuth), math.radians(elevation)
-    back = np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
-    right = np.cross([0.0, 1.0, 0.0], back)
-    right /= np.linalg.norm(right)
-    c2w = np.eye(4)
-    c2w[:3, 0], c2w[:3, 1], c2w[:3, 2] = right, np.cross(back, right), back
-    c2w[:3, 3] = centre + distance * back
-    return c2w
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -239,14 +239,25 @@ def test_export_web_command_writes_a_rig_player(run, tmp_path, capsys):
     assert (out / "rig.js").read_text().startswith("// The mesh-driven (rig) model")
 
 
-def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run, tmp_path):
+def chromium_or_skip() -> str:
     chromium = find_chromium()
     if chromium is None:
         pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    return chromium
+
+
+def chromium_and_export(run: Path, tmp_path: Path):
+    """Chromium (or a skip), the trained model and its web export in tmp_path/web."""
+    chromium = chromium_or_skip()
     model = load_trained_model(run, device="cpu")
     out = tmp_path / "web"
     out.mkdir()
     write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    return chromium, model, out
+
+
+def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run, tmp_path):
+    chromium, model, out = chromium_and_export(run, tmp_path)
     with serve(out) as url:
         for clip, (azimuth, elevation, t) in (
             (None, (30.0, 10.0, 0.3)),
@@ -273,9 +284,7 @@ def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run,
 
 
 def test_the_browser_draws_the_residual_on_the_timeline_only(residual_run, tmp_path):
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    chromium = chromium_or_skip()
     model = load_trained_model(residual_run, device="cpu")
     generator = torch.Generator().manual_seed(0)
     model.params["motion_means"] += 0.05 * torch.randn(
@@ -299,13 +308,7 @@ def test_the_browser_draws_the_residual_on_the_timeline_only(residual_run, tmp_p
 
 
 def test_the_interactive_page_offers_every_clip_and_the_trained_timeline(run, tmp_path):
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
-    model = load_trained_model(run, device="cpu")
-    out = tmp_path / "web"
-    out.mkdir()
-    write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    chromium, model, out = chromium_and_export(run, tmp_path)
     with serve(out) as url:
         dom = dump_dom(chromium, url + "index.html?clip=talk", tmp_path / "p")
         missing = dump_dom(chromium, url + "index.html?c2w=1&fov=40&t=0&clip=nope", tmp_path / "p")

@@ -136,7 +136,7 @@ precision highp float;
 out vec4 colour;
 void main() { colour = vec4(0.0); }`;
 
-function compile(gl, type, source) {
+export function compile(gl, type, source) {
   const shader = gl.createShader(type);
   gl.shaderSource(shader, source);
   gl.compileShader(shader);

@@ -6,7 +6,7 @@
 // (posing "cpu", in float64), or the GPU pass cannot be set up (then the CPU path, noted).
 "use strict";
 
-import { GpuPoser, TEXEL_ROW as SPLAT_ROW, texelRows, texelTexture } from "./gpu.js";
+import { compile, GpuPoser, TEXEL_ROW as SPLAT_ROW, texelRows, texelTexture } from "./gpu.js";
 import { RigPoser, TABLE } from "./rig.js";
 
 const EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1 / 255, MAX_EXTENT = 3.33;
@@ -291,14 +291,6 @@ void main() {
   if (sigma < 0.0 || alpha < 1.0 / 255.0) discard;
   colour = vec4(vColour.rgb * alpha, alpha);
 }`;
-
-function compile(gl, type, source) {
-  const shader = gl.createShader(type);
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(shader));
-  return shader;
-}
 
 class Renderer {
   constructor(canvas, count) {
