@@ -41,6 +41,7 @@ FEATURES = 17  # per triangle and pose: similarity matrix (9), shift (3), rotati
 DISTANCE_BLOCK = 1 << 28
 CACHE_BYTES = 512 << 20  # posed triangle tables kept on the device (the train times, mostly)
 TIME_GROUP = 16  # most poses gathered at once by deform_many
+BOUNDARY = 1e-6  # times this close to a segment's start are its start (float32 times)
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,19 @@ class Performance:
 
 
 def pose_on(segments: Sequence[Segment], durations: Mapping[str, float], t: float):
-    """(clip, seconds into it) of time t: the segment holding t, else the nearest one."""
+    """(clip, seconds into it) of time t: the segment holding t, else the nearest one. Each
+    segment holds [start, start + length): where one clip ends the next begins, and a grid
+    writes the next clip's first frame at that time (the last clip's end is its own)."""
 
     def distance(segment: Segment) -> float:
         return max(segment.start - t, t - segment.start - segment.length, 0.0)
 
-    segment = min(segments, key=distance)
+    holding = [
+        segment
+        for segment in segments
+        if segment.start - BOUNDARY <= t < segment.start + segment.length - BOUNDARY
+    ]
+    segment = max(holding, key=lambda s: s.start) if holding else min(segments, key=distance)
     clip_time = min(max((t - segment.start) / segment.length, 0.0), 1.0)
     return segment.clip, clip_time * durations[segment.clip]
 

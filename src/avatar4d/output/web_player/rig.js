@@ -43,13 +43,20 @@ function matrixQuat(m, out, o) {
   out[o] = w / n; out[o + 1] = x / n; out[o + 2] = y / n; out[o + 3] = z / n;
 }
 
-// (clip, seconds) of timeline time t: the segment holding t, else the nearest one.
-function poseOn(segments, durations, t) {
-  let best = segments[0], bestDistance = Infinity;
+// (clip, seconds) of timeline time t: the segment holding [start, start + length) t, else
+// the nearest one; a boundary is the next clip's start (rig_deformation.pose_on).
+const BOUNDARY = 1e-6;
+export function poseOn(segments, durations, t) {
+  let best = segments[0], bestDistance = Infinity, held = false;
   for (const segment of segments) {
     const [, start, length] = segment;
-    const distance = Math.max(start - t, t - start - length, 0);
-    if (distance < bestDistance) { best = segment; bestDistance = distance; }
+    if (start - BOUNDARY <= t && t < start + length - BOUNDARY) {
+      if (!held || start > best[1]) best = segment;
+      held = true;
+    } else if (!held) {
+      const distance = Math.max(start - t, t - start - length, 0);
+      if (distance < bestDistance) { best = segment; bestDistance = distance; }
+    }
   }
   const [clip, start, length] = best;
   return [clip, Math.min(Math.max((t - start) / length, 0), 1) * durations[clip]];
