@@ -9,7 +9,8 @@
 #      comparable): Soldier trained on Idle and Walk with novel clip Run; RobotExpressive
 #      trained on Dance, Walking, Idle and Wave with novel clips Jump and ThumbsUp; and Soldier
 #      Walk Grid-24x60 as variants of the rig: as it is, --shading lambert, and denser
-#      (grow_grad2d 5e-5).
+#      (grow_grad2d 5e-5);
+#   4. the web export of the Soldier Walk rig run: its size (issue 21 asks <= 15 MB).
 #   setsid nohup bash benchmarks/rig_rows.sh .assets OUT >LOG 2>&1 &   (touches OUT/done)
 set -uo pipefail
 assets=$1 out=$2
@@ -49,3 +50,6 @@ side "$soldier" --clip Walk --work "$work/soldier" --run-name lambert --set shad
 side "$soldier" --clip Walk --work "$work/soldier" --run-name dense --set grow_grad2d=5e-5 \
   --json "$out/soldier_walk_rig_dense.json" &
 wait
+python3 -m avatar4d.cli export "$work/soldier/rig" --format web --out "$work/soldier_web" --force \
+  >"$out/soldier_walk_rig_web.txt" 2>&1
+du -sb "$work/soldier_web" >>"$out/soldier_walk_rig_web.txt" 2>&1
