@@ -21,7 +21,7 @@ from avatar4d.data.clip_timeline import train_segments
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.errors import InputError
 from avatar4d.model.rig_deformation import RigDeformation
-from avatar4d.run.trained import load_trained_model
+from avatar4d.run.trained import TrainedModel, load_trained_model
 
 GRID = [
     "--clip", "wave", "--novel-clip", "walk", "--res", "24", "--train-times", "4",
@@ -115,8 +115,17 @@ def test_render_performs_any_clip_and_morph_weights(rig_run, tmp_path, capsys):
 
     wave, walk = frames("wave", "--clip", "wave"), frames("walk", "--clip", "walk")
     assert len(walk) == 3 and any(not np.array_equal(a, b) for a, b in zip(wave, walk, strict=True))
-    mouth = frames("mouth", "--clip", "walk", "--morph", "mouth_open=1")
-    assert any(not np.array_equal(a, b) for a, b in zip(walk, mouth, strict=True))
+    performed = []
+    original = TrainedModel.performing
+
+    def spy(self, clip, morph=None):
+        performed.append((clip, morph))
+        return original(self, clip, morph)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TrainedModel, "performing", spy)
+        assert len(frames("mouth", "--clip", "walk", "--morph", "mouth_open=1")) == 3
+    assert performed == [("walk", {"mouth_open": 1.0})]
     capsys.readouterr()
     assert main(["render", str(rig_run), "--out", str(tmp_path / "x"), "--clip", "dance"]) == 2
     assert 'clip "dance" not found in demo.glb; clips: wave' in one_error_line(capsys)
@@ -218,3 +227,21 @@ def test_lambert_shading_starts_each_normal_from_its_triangle(grid, tmp_path):
     assert (normals * expected).sum(dim=-1).mean() > 0.99
     outward = torch.nn.functional.normalize(params["means"] - params["means"].mean(0), dim=-1)
     assert (outward * expected).sum(dim=-1).mean() < 0.9  # not the generic outward start
+
+
+def test_morph_weights_move_the_gaussians_on_the_morphed_triangles(rig_run):
+    """mouth_open moves exactly the Gaussians bound to triangles its deltas move."""
+    model = load_trained_model(rig_run, device="cpu")
+    layout = model.deformation.poser.asset.skin_layout()
+    moved = np.zeros(len(layout.rest), bool)
+    for block in layout.morphs:
+        moving = (np.abs(block.deltas) > 1e-6).any(axis=(0, 2))
+        moved[block.first_vertex : block.first_vertex + len(moving)] |= moving
+    on_mouth = moved[model.deformation.poser.mesh.faces].any(axis=1)
+    on_mouth = torch.from_numpy(on_mouth[model.params["face"].long().numpy()])
+    assert 0 < int(on_mouth.sum()) < len(on_mouth)
+    still = model.performing("walk").deformation.deform(model.params, 0.5).means
+    open_ = model.performing("walk", {"mouth_open": 1.0}).deformation.deform(model.params, 0.5)
+    shift = (open_.means - still).norm(dim=-1)
+    assert float(shift[on_mouth].max()) > 1e-4
+    assert float(shift[~on_mouth].max()) < 1e-6  # deltas under 1e-6 (float dust) aside

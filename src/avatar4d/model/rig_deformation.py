@@ -31,6 +31,7 @@ from avatar4d.asset.topology import sample_triangles, triangle_areas
 from avatar4d.model.deformation import GaussiansAtTime, SplineDeformation
 from avatar4d.model.mesh_skinning import MeshSkinner
 from avatar4d.model.node_deformation import gather_rows
+from avatar4d.model.triangle_distance import nearest_triangles
 from avatar4d.model.triangle_frames import TriangleFrames, triangle_frames
 from avatar4d.raster.quaternions import normalize_quat, quat_multiply
 
@@ -204,18 +205,17 @@ class RigDeformation:
         return self.anchor_frames(faces.device).normals[faces.long()].clone()
 
     def nearest_faces(self, means: torch.Tensor) -> torch.Tensor:
-        """(N,) int32: the embeddable triangle whose anchor centroid is nearest each point."""
-        anchor = self.anchor_frames(means.device)
-        positions = anchor.origins.detach()
-        allowed = torch.from_numpy(self._embeddable()).to(means.device)
+        """(N,) int32: the embeddable triangle of the anchor mesh nearest each point (exact
+        distance to the triangles whose centroids are nearest)."""
+        device = means.device
+        vertices = torch.from_numpy(self.anchor_positions()).to(device)
+        allowed = torch.from_numpy(self._embeddable()).to(device)
         candidates = torch.nonzero(allowed).squeeze(1)
-        centroids = positions[candidates]
+        block = DISTANCE_BLOCK // max(len(candidates), 1)
+        faces = self.faces(device)
         with torch.no_grad():
-            blocks = [
-                candidates[torch.cdist(block, centroids).argmin(dim=-1)].int()
-                for block in means.detach().split(max(1, DISTANCE_BLOCK // max(len(centroids), 1)))
-            ]
-        return torch.cat(blocks) if blocks else torch.zeros(0, dtype=torch.int32)
+            nearest = nearest_triangles(means.detach(), vertices, faces, candidates, block)
+        return nearest.int()
 
     def _embeddable(self) -> np.ndarray:
         key = ("embeddable",)
