@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import torch
 
-CANDIDATES = 8  # triangles by nearest centroid whose exact distance is compared
+# Triangles by nearest centroid whose exact distance is compared: with 32, 98 to 99.5 % of
+# points sampled on the demo's and Soldier's meshes get the triangle they lie on (8: 90 to
+# 95 %); a miss takes a neighbour a little farther.
+CANDIDATES = 32
+WORK_PER_CANDIDATE = 64  # floats each point's exact distances hold per candidate
 
 
 def closest_points(
@@ -53,15 +57,17 @@ def nearest_triangles(
 ) -> torch.Tensor:
     """(N,) int64: for each point (N, 3), the face among ``candidates`` (indices into ``faces``
     (F, 3) of ``vertices`` (V, 3)) nearest it by exact distance, among the CANDIDATES whose
-    centroids are nearest; ``block`` points at a time."""
+    centroids are nearest; ``block`` points at a time (``block`` x C centroid distances), fewer
+    where the exact distances of a block would hold more numbers than that."""
     corners = vertices[faces[candidates].long()]  # (C, 3, 3)
     centroids = corners.mean(dim=1)
     k = min(CANDIDATES, len(candidates))
+    step = max(1, min(block, block * len(candidates) // (k * WORK_PER_CANDIDATE)))
     chosen = []
-    for part in points.split(max(1, block)):
+    for part in points.split(step):
         near = torch.cdist(part, centroids).topk(k, dim=-1, largest=False).indices  # (B, k)
         a, b, c = corners[near].unbind(dim=2)  # each (B, k, 3)
         closest = closest_points(part[:, None, :].expand_as(a), a, b, c)
         best = (closest - part[:, None, :]).square().sum(-1).argmin(dim=-1)
         chosen.append(candidates[near.gather(1, best[:, None]).squeeze(1)])
-    return torch.cat(chosen) if chosen else torch.zeros(0, dtype=torch.long)
+    return torch.cat(chosen) if chosen else torch.zeros(0, dtype=torch.long, device=points.device)
