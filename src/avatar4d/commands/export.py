@@ -125,8 +125,10 @@ class ExportCommand:
         )
         write_manifest(self.out, WEB_EXPORT.name, WEB_FILES)
         size = sum((self.out / name).stat().st_size for name in WEB_FILES) / 1e6
+        shading = ", lambert shading" if model.spec.shading == "lambert" else ""
         print(
-            f"exported a web player ({count:,} Gaussians, {model.spec.motion.name} motion, "
+            f"exported a web player ({count:,} Gaussians, {model.spec.motion.name} motion"
+            f"{shading}, "
             f"{size:.2f} MB) -> {self.out}\n"
             f"serve it with any static web server, e.g. python3 -m http.server -d {self.out}"
         )
