@@ -15,7 +15,7 @@ import pytest
 import torch
 from test_train_end_to_end import TINY
 from test_train_synthetic import look_at
-from test_web_export import FOV_DEG, SIZE, psnr
+from test_web_export import FOV_DEG, SIZE, lit, psnr, unlit
 from web_browser import capture_frame, dump_dom, find_chromium, serve
 
 from avatar4d.asset.demo.character import write_demo_character
@@ -23,7 +23,7 @@ from avatar4d.asset.loader import load_asset
 from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.model.motions.rig import RigSettings
-from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, ShadedDeformation, initial_light
+from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, ShadedDeformation
 from avatar4d.output import web_rig
 from avatar4d.output.web_export import write_web_export
 from avatar4d.output.web_package import (
@@ -79,30 +79,6 @@ def run(grid, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def lambert_run(grid, tmp_path_factory) -> Path:
     return rig_run(grid, tmp_path_factory.mktemp("runs") / "lambert", shading="lambert")
-
-
-# A light from the upper front right, a little warmer on red, at most about 1 (the initial
-# light is 1 everywhere: no shading at all).
-LIGHT = [
-    [0.60, 0.25, 0.30, 0.15, 0.05, 0.00, 0.05, 0.05, 0.00],
-    [0.55, 0.20, 0.30, 0.20, 0.00, 0.05, 0.00, 0.05, 0.03],
-    [0.50, 0.15, 0.30, 0.25, 0.05, 0.00, 0.00, 0.00, 0.05],
-]
-
-
-def lit(model, light: list[list[float]] | torch.Tensor = LIGHT):
-    """The model under ``light``, its normals (the triangles') turned a little at random."""
-    generator = torch.Generator().manual_seed(0)
-    normals = model.params[NORMALS_KEY]
-    model.params[NORMALS_KEY] = normals + 0.2 * torch.randn(normals.shape, generator=generator)
-    model.params[LIGHT_KEY] = torch.as_tensor(light, dtype=torch.float32)
-    return model
-
-
-def unlit(model):
-    """The same model with the shading switched off (a light of 1 in every direction)."""
-    light = initial_light(model.params[LIGHT_KEY])
-    return replace(model, params=dict(model.params, **{LIGHT_KEY: light}))
 
 
 @pytest.fixture(scope="module")
@@ -354,7 +330,8 @@ def test_the_browser_shades_a_lambert_run_on_the_gpu_and_the_cpu(lambert_run, tm
     # a player that ignored the shading would draw the unlit frame
     ignored = psnr(drawn, frame(unlit(model), c2w, 0.3))
     print(
-        f"lambert rig, browser against render: gpu {shaded:.2f}, cpu {cpu:.2f} dB; unlit {ignored:.2f} dB"
+        f"lambert rig, browser against render: gpu {shaded:.2f}, cpu {cpu:.2f} dB; "
+        f"unlit {ignored:.2f} dB"
     )
     assert shaded >= 30.0 and cpu >= 30.0, (shaded, cpu)
     assert psnr(on_cpu, drawn) >= 60.0, psnr(on_cpu, drawn)
