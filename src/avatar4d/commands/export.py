@@ -25,7 +25,8 @@ class ExportCommand:
     original 3DGS code), which viewers that play PLY sequences pick up in order, plus
     times.json. --format web writes index.html, page.js, player.js, rig.js, gpu.js, avatar.json and
     avatar.bin: quantised Gaussians and their motion (curves, or for --motion rig the
-    character's mesh and every clip's poses), played by WebGL2 from any static web server.
+    character's mesh and every clip's poses; with --shading lambert, the normals and the
+    light), played by WebGL2 from any static web server.
     """
 
     run_dir: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN")]
