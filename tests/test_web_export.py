@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from avatar4d.errors import InputError
 from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.motions.nodes import NodeSettings
 from avatar4d.model.motions.spline import SplineSettings
-from avatar4d.model.shading import ShadedDeformation
+from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, ShadedDeformation, initial_light
 from avatar4d.output.web_export import WEB_FILES, write_web_export
 from avatar4d.output.web_package import check_exportable, dequantised_params, web_package
 from avatar4d.raster.cameras import Cameras
@@ -47,12 +48,45 @@ def dataset_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=sorted(MOTIONS))
+def lambert_run(request, dataset_root, tmp_path_factory):
+    """An initial model of each motion model with --shading lambert."""
+    run = tmp_path_factory.mktemp("lambert") / request.param
+    config = with_settings(TINY, motion=MOTIONS[request.param], shading="lambert")
+    train(dataset_root, run, config, stop_after=0, quiet=True)
+    return run
+
+
+@pytest.fixture(scope="module", params=sorted(MOTIONS))
 def run(request, dataset_root, tmp_path_factory):
     """An initial model of each motion model (no training: the motion is set below)."""
     run = tmp_path_factory.mktemp("runs") / request.param
     config = with_settings(TINY, motion=MOTIONS[request.param])
     train(dataset_root, run, config, stop_after=0, quiet=True)
     return run
+
+
+# A light from the upper front right, a little warmer on red, at most about 1 (the initial
+# light is 1 everywhere: no shading at all).
+LIGHT = [
+    [0.60, 0.25, 0.30, 0.15, 0.05, 0.00, 0.05, 0.05, 0.00],
+    [0.55, 0.20, 0.30, 0.20, 0.00, 0.05, 0.00, 0.05, 0.03],
+    [0.50, 0.15, 0.30, 0.25, 0.05, 0.00, 0.00, 0.00, 0.05],
+]
+
+
+def lit(model):
+    """The lambert model under LIGHT, its normals turned a little at random."""
+    generator = torch.Generator().manual_seed(0)
+    normals = model.params[NORMALS_KEY]
+    model.params[NORMALS_KEY] = normals + 0.2 * torch.randn(normals.shape, generator=generator)
+    model.params[LIGHT_KEY] = torch.tensor(LIGHT, dtype=torch.float32)
+    return model
+
+
+def unlit(model):
+    """The same model with the shading switched off (a light of 1 in every direction)."""
+    light = initial_light(model.params[LIGHT_KEY])
+    return replace(model, params=dict(model.params, **{LIGHT_KEY: light}))
 
 
 def moving(model, seed: int = 0):
@@ -115,6 +149,31 @@ def test_browser_frame_matches_render(run, tmp_path):
                 assert psnr(on_cpu, drawn) >= 60.0, (run.name, psnr(on_cpu, drawn))
 
 
+def test_browser_shades_a_lambert_run(lambert_run, tmp_path):
+    """The turning normals' light, on the GPU and the CPU path (the rig's: in
+    test_web_export_rig.py)."""
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not found (apt-get install chromium; scripts/setup.sh does)")
+    model = lit(moving(load_trained_model(lambert_run, device="cpu")))
+    out = tmp_path / "web"
+    out.mkdir()
+    write_web_export(out, model.params, model.deformation, lambert_run.name, model.step, False)
+    azimuth, elevation, t = VIEWS[1]
+    c2w = camera(azimuth, elevation)
+    with serve(out) as url:
+        drawn = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "profile")
+        on_cpu = capture_frame(
+            chromium, url, c2w, FOV_DEG, SIZE, t, tmp_path / "profile", posing="cpu"
+        )
+    expected = reference_frame(model, c2w, t)
+    shaded, ignored = psnr(drawn, expected), psnr(drawn, reference_frame(unlit(model), c2w, t))
+    print(f"lambert {lambert_run.name}: gpu {shaded:.2f} dB, unlit {ignored:.2f} dB")
+    assert shaded >= 30.0 and psnr(on_cpu, expected) >= 30.0, (lambert_run.name, shaded)
+    assert psnr(on_cpu, drawn) >= 60.0, psnr(on_cpu, drawn)
+    assert ignored < shaded - 5.0, (lambert_run.name, ignored)
+
+
 def test_export_web_command_writes_the_player_and_refuses_to_overwrite(run, tmp_path, capsys):
     out = tmp_path / "web"
     assert main(["export", str(run), "--format", "web", "--out", str(out)]) == 0
@@ -165,19 +224,15 @@ def test_quantisation_costs_little_and_saves_most_bytes(run):
         assert 35.0 <= cost < 100.0  # close, and not the same numbers (they were quantised)
 
 
-@pytest.mark.parametrize(
-    ("deformation", "name", "says"),
-    [
-        (ShadedDeformation(SplineDeformation(4, True)), "spline", "lambert shading of this run"),
-        (object(), "hexplane", "the 'hexplane' motion model of this run"),
-    ],
-)
-def test_models_the_player_cannot_play_are_refused_in_one_line(deformation, name, says):
+@pytest.mark.parametrize("deformation", [object(), ShadedDeformation(object())])
+def test_models_the_player_cannot_play_are_refused_in_one_line(deformation):
     with pytest.raises(InputError) as refused:
-        check_exportable(deformation, name)
+        check_exportable(deformation, "hexplane")
     message = str(refused.value)
-    assert says in message and "--motion spline, nodes or rig with --shading static" in message
+    assert "the 'hexplane' motion model of this run" in message
+    assert "--motion spline, nodes or rig (--shading static or lambert)" in message
     assert "\n" not in message
+    check_exportable(ShadedDeformation(SplineDeformation(4, True)), "spline")  # lit: plays
 
 
 def test_view_serves_the_player_on_localhost_until_stopped(run):

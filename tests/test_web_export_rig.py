@@ -15,7 +15,7 @@ import pytest
 import torch
 from test_train_end_to_end import TINY
 from test_train_synthetic import look_at
-from test_web_export import FOV_DEG, SIZE, psnr
+from test_web_export import FOV_DEG, SIZE, lit, psnr, unlit
 from web_browser import capture_frame, dump_dom, find_chromium, serve
 
 from avatar4d.asset.demo.character import write_demo_character
@@ -23,7 +23,7 @@ from avatar4d.asset.loader import load_asset
 from avatar4d.cli import main
 from avatar4d.errors import InputError
 from avatar4d.model.motions.rig import RigSettings
-from avatar4d.model.shading import ShadedDeformation
+from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, ShadedDeformation
 from avatar4d.output import web_rig
 from avatar4d.output.web_export import write_web_export
 from avatar4d.output.web_package import (
@@ -63,9 +63,10 @@ def grid(tmp_path_factory) -> Path:
     return folder / "grid"
 
 
-def rig_run(grid: Path, run: Path, residual: int = 0) -> Path:
+def rig_run(grid: Path, run: Path, residual: int = 0, shading: str = "static") -> Path:
     """An initial rig model (no training): Gaussians on the mesh, moved by it."""
-    config = with_settings(TINY, init_points=1500, motion=RigSettings(residual_points=residual))
+    motion = RigSettings(residual_points=residual)
+    config = with_settings(TINY, init_points=1500, motion=motion, shading=shading)
     train(grid, run, config, stop_after=0, quiet=True)
     return run
 
@@ -73,6 +74,11 @@ def rig_run(grid: Path, run: Path, residual: int = 0) -> Path:
 @pytest.fixture(scope="module")
 def run(grid, tmp_path_factory) -> Path:
     return rig_run(grid, tmp_path_factory.mktemp("runs") / "rig")
+
+
+@pytest.fixture(scope="module")
+def lambert_run(grid, tmp_path_factory) -> Path:
+    return rig_run(grid, tmp_path_factory.mktemp("runs") / "lambert", shading="lambert")
 
 
 @pytest.fixture(scope="module")
@@ -209,13 +215,38 @@ def test_a_residual_is_exported_on_the_trained_timeline_only(residual_run):
     assert psnr(clip, frame(model.performing("talk"), c2w, 0.8)) > 40.0
 
 
-def test_a_shaded_rig_run_is_refused_in_one_line(run):
+def test_a_shaded_run_is_refused_only_for_a_motion_model_the_player_lacks(run):
     rig = load_trained_model(run, device="cpu").deformation
+    check_exportable(ShadedDeformation(rig), "rig")
     with pytest.raises(InputError) as refused:
-        check_exportable(ShadedDeformation(rig), "rig")
+        check_exportable(ShadedDeformation(object()), "hexplane")
     message = str(refused.value)
-    assert "lambert shading of this run" in message and "\n" not in message
-    assert "--motion spline, nodes or rig with --shading static" in message
+    assert "the 'hexplane' motion model of this run" in message and "\n" not in message
+    assert "--motion spline, nodes or rig (--shading static or lambert)" in message
+
+
+def test_a_lambert_package_carries_normals_and_light_and_poses_as_the_model(lambert_run):
+    """3 bytes of normal per Gaussian and the 27 light coefficients exact; the decoded
+    package, lit by the player's posing, renders close to the model."""
+    model = lit(load_trained_model(lambert_run, device="cpu"))
+    assert isinstance(model.deformation, ShadedDeformation)
+    header, blob = web_package(model.params, model.deformation, "rig")
+    assert header["shading"] == "lambert"
+    assert header["arrays"]["normals"]["type"] == "q8"
+    assert header["arrays"]["normals"]["shape"] == [model.num_gaussians, 3]
+    light = read_array(header, blob, "light")
+    assert np.array_equal(light, model.params[LIGHT_KEY].numpy())
+    normals = torch.nn.functional.normalize(model.params[NORMALS_KEY], dim=-1).numpy()
+    assert np.abs(read_array(header, blob, "normals") - normals).max() <= 1.01 / 255
+    decoded = dequantised_params(header, blob, model.params)
+    player = ShadedDeformation(PackagedRig(header, lambda name: read_array(header, blob, name)))
+    c2w = camera(model, 30.0, 10.0)
+    expected = frame(model, c2w, 0.3, 64)
+    cost = psnr(frame(replace(model, params=decoded, deformation=player), c2w, 0.3, 64), expected)
+    assert 40.0 <= cost < 100.0, cost
+    assert psnr(frame(unlit(model), c2w, 0.3, 64), expected) < cost - 10.0
+    static, _ = web_package(model.params, model.deformation.inner, "rig")
+    assert static["shading"] == "static" and "normals" not in static["arrays"]
 
 
 def test_too_many_poses_are_refused_in_one_line_before_sampling(run, monkeypatch):
@@ -281,6 +312,37 @@ def test_browser_frame_matches_render_on_the_timeline_and_an_untrained_clip(run,
                 )
                 assert psnr(on_cpu, expected) >= 30.0
                 assert psnr(on_cpu, drawn) >= 60.0, psnr(on_cpu, drawn)
+
+
+def test_the_browser_shades_a_lambert_run_on_the_gpu_and_the_cpu(lambert_run, tmp_path):
+    chromium = chromium_or_skip()
+    model = lit(load_trained_model(lambert_run, device="cpu"))
+    out = tmp_path / "web"
+    out.mkdir()
+    write_web_export(out, model.params, model.deformation, "rig", model.step, False)
+    c2w = camera(model, 30.0, 10.0)
+    with serve(out) as url:
+        drawn = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, 0.3, tmp_path / "p")
+        on_cpu = capture_frame(chromium, url, c2w, FOV_DEG, SIZE, 0.3, tmp_path / "p", posing="cpu")
+    expected = frame(model, c2w, 0.3)
+    assert (expected < 0.9).mean() > 0.01  # the avatar is in view
+    shaded, cpu = psnr(drawn, expected), psnr(on_cpu, expected)
+    # a player that ignored the shading would draw the unlit frame
+    ignored = psnr(drawn, frame(unlit(model), c2w, 0.3))
+    print(
+        f"lambert rig, browser against render: gpu {shaded:.2f}, cpu {cpu:.2f} dB; "
+        f"unlit {ignored:.2f} dB"
+    )
+    assert shaded >= 30.0 and cpu >= 30.0, (shaded, cpu)
+    assert psnr(on_cpu, drawn) >= 60.0, psnr(on_cpu, drawn)
+    assert ignored < shaded - 5.0 and ignored < 30.0, ignored
+
+
+def test_export_web_command_exports_a_lambert_run(lambert_run, tmp_path, capsys):
+    out = tmp_path / "web"
+    assert main(["export", str(lambert_run), "--format", "web", "--out", str(out)]) == 0
+    assert "rig motion, lambert shading" in capsys.readouterr().out
+    assert json.loads((out / "avatar.json").read_text())["shading"] == "lambert"
 
 
 def test_the_browser_draws_the_residual_on_the_timeline_only(residual_run, tmp_path):

@@ -25,7 +25,8 @@ class ExportCommand:
     original 3DGS code), which viewers that play PLY sequences pick up in order, plus
     times.json. --format web writes index.html, page.js, player.js, rig.js, gpu.js, avatar.json and
     avatar.bin: quantised Gaussians and their motion (curves, or for --motion rig the
-    character's mesh and every clip's poses), played by WebGL2 from any static web server.
+    character's mesh and every clip's poses; with --shading lambert, the normals and the
+    light), played by WebGL2 from any static web server.
     """
 
     run_dir: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN")]
@@ -125,8 +126,10 @@ class ExportCommand:
         )
         write_manifest(self.out, WEB_EXPORT.name, WEB_FILES)
         size = sum((self.out / name).stat().st_size for name in WEB_FILES) / 1e6
+        shading = ", lambert shading" if model.spec.shading == "lambert" else ""
         print(
-            f"exported a web player ({count:,} Gaussians, {model.spec.motion.name} motion, "
+            f"exported a web player ({count:,} Gaussians, {model.spec.motion.name} motion"
+            f"{shading}, "
             f"{size:.2f} MB) -> {self.out}\n"
             f"serve it with any static web server, e.g. python3 -m http.server -d {self.out}"
         )

@@ -15,6 +15,10 @@ range: value = lo + (hi - lo) * q / (2^bits - 1). The widths, and why:
   is a few decimetres: 16 bits are micrometre steps). Node positions: float32 (few).
 - node blend weights: 16 bits, node indices as integers.
 - the rig model's mesh and sampled clip poses: output/web_rig.py.
+- with ``--shading lambert`` (model/shading.py): the canonical unit normals, 8 bits per
+  component (under half a degree, as the rotations), and the light's 27 coefficients as
+  float32 (shared: exact). The player turns each normal by its Gaussian's rotation since the
+  canonical pose and multiplies the colour by the light arriving along it.
 
 Curves are stored minus their value at the anchor time (the cubic B-spline weights sum to 1,
 so subtracting it from every control point does so from the curve), so the player evaluates
@@ -34,6 +38,7 @@ from avatar4d.model.deformation import SplineDeformation
 from avatar4d.model.gaussians import SH_C0, f_dc_to_rgb
 from avatar4d.model.node_deformation import NodeDeformation
 from avatar4d.model.rig_deformation import RigDeformation
+from avatar4d.model.shading import LIGHT_KEY, NORMALS_KEY, ShadedDeformation
 from avatar4d.output.web_rig import rig_section
 from avatar4d.raster.quaternions import normalize_quat
 
@@ -42,6 +47,7 @@ EXPORTABLE = ("spline", "nodes", "rig")
 CANONICAL_BITS = {"means": 16, "log_scales": 8, "quats": 8, "rgb": 8, "opacity": 8}
 CURVE_BITS = 16
 WEIGHT_BITS = 16
+NORMAL_BITS = 8
 
 
 class _Writer:
@@ -91,16 +97,29 @@ def _canonical(writer: _Writer, params: dict[str, torch.Tensor]) -> None:
     writer.quantised("opacity", opacity, CANONICAL_BITS["opacity"])
 
 
+def unshaded(deformation: object) -> tuple[object, str]:
+    """-> (the motion model, the shading) of a run's deformation."""
+    if isinstance(deformation, ShadedDeformation):
+        return deformation.inner, "lambert"
+    return deformation, "static"
+
+
 def check_exportable(deformation: object, motion_name: str) -> None:
     """Refuse a model the player cannot play, in one line that says which it can."""
-    if not isinstance(deformation, (SplineDeformation, NodeDeformation, RigDeformation)):
-        shading = "" if motion_name in EXPORTABLE else f"the {motion_name!r} motion model of "
+    motion, _ = unshaded(deformation)
+    if not isinstance(motion, (SplineDeformation, NodeDeformation, RigDeformation)):
         raise InputError(
             "--format web",
-            f"the web player cannot play {shading or 'lambert shading of '}this run; it plays "
-            f"runs of --motion {', '.join(EXPORTABLE[:-1])} or {EXPORTABLE[-1]} with "
-            "--shading static",
+            f"the web player cannot play the {motion_name!r} motion model of this run; it "
+            f"plays runs of --motion {', '.join(EXPORTABLE[:-1])} or {EXPORTABLE[-1]} "
+            "(--shading static or lambert)",
         )
+
+
+def _shading(writer: _Writer, params: dict[str, torch.Tensor]) -> None:
+    normals = torch.nn.functional.normalize(params[NORMALS_KEY], dim=-1, eps=1e-8)
+    writer.quantised("normals", normals, NORMAL_BITS)
+    writer.float32("light", params[LIGHT_KEY])
 
 
 def web_package(
@@ -112,6 +131,7 @@ def web_package(
     """-> (header for avatar.json, bytes of avatar.bin) of a model with this deformation
     (``rig_options``: output/web_rig.py's rig_section's, for measuring other choices)."""
     check_exportable(deformation, motion_name)
+    deformation, shading = unshaded(deformation)
     writer = _Writer()
     with torch.no_grad():
         params = {
@@ -119,6 +139,8 @@ def web_package(
             for key, value in params.items()
         }
         _canonical(writer, params)
+        if shading == "lambert":
+            _shading(writer, params)
         motion: dict[str, Any] = {"periodic": deformation.periodic}
         if isinstance(deformation, SplineDeformation):
             curves = deformation
@@ -155,6 +177,7 @@ def web_package(
         "format": "avatar4d-web",
         "version": FORMAT_VERSION,
         "count": int(params["means"].shape[0]),
+        "shading": shading,
         "motion": motion,
         "arrays": writer.arrays,
     }
@@ -196,6 +219,9 @@ def dequantised_params(
     for name in ("motion_means", "motion_quats", "node_motion_means", "node_motion_quats"):
         if name in header["arrays"]:
             out[name] = tensor(name)
+    if "normals" in header["arrays"]:
+        out[NORMALS_KEY] = tensor("normals")
+        out[LIGHT_KEY] = tensor("light")
     if "face" in header["arrays"]:
         face = read_array(header, blob, "face").astype(np.int32)
         out["face"] = torch.from_numpy(face)

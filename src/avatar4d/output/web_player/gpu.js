@@ -5,7 +5,9 @@
 // back for the sort, and the order goes up. The per-node / per-triangle tables (a few
 // thousand rows, from player.js and rig.js) stay in JavaScript. Transform feedback needs no
 // float render target (EXT_color_buffer_float). The canonical Gaussians are vertex
-// attributes; curves and tables are RGBA32F textures read with texelFetch.
+// attributes; curves and tables are RGBA32F textures read with texelFetch. A lambert-shaded
+// model's colours are lit along each normal turned by the Gaussian's rotation since the
+// canonical pose (player.js's shade()).
 "use strict";
 
 import { TABLE } from "./rig.js";
@@ -26,8 +28,10 @@ layout(location = 1) in vec4 quat; // w x y z
 layout(location = 2) in vec3 logScale;
 layout(location = 3) in vec4 colourOpacity;
 layout(location = 4) in float face;
+layout(location = 5) in vec3 normal; // canonical (shaded models)
 uniform int motion, control, neighbours, residualControl;
-uniform bool residual;
+uniform bool residual, shaded;
+uniform vec3 light[9]; // per basis function, the coefficients of r g b (model/shading.py)
 uniform ivec4 index, residualIndex;
 uniform vec4 weight, residualWeight;
 uniform sampler2D curveMeans, curveQuats, residualMeans, nodeTable, binding, rigTable;
@@ -70,6 +74,15 @@ float clampRatio(float coord, float z, float f, float c, float extent) {
   return z * clamp(coord / z, -(c / f + guard), (extent - c) / f + guard);
 }
 
+// The light arriving along unit normal n per channel, >= 0 (model/shading.py's irradiance).
+vec3 irradiance(vec3 n) {
+  float basis[9] = float[9](1.0, n.x, n.y, n.z, n.x * n.y, n.y * n.z, n.x * n.z,
+    n.x * n.x - n.y * n.y, 3.0 * n.z * n.z - 1.0);
+  vec3 sum = vec3(0.0);
+  for (int k = 0; k < 9; k++) sum += basis[k] * light[k];
+  return max(sum, 0.0);
+}
+
 void cull() {
   centreRadius = vec4(0.0); conicRed = vec4(0.0); colourDepth = vec4(0.0); depth = 0.0;
 }
@@ -77,13 +90,14 @@ void cull() {
 void main() {
   int i = gl_VertexID;
   vec3 p = mean, s = logScale;
-  vec4 q = quat;
+  vec4 q = quat, turn; // turn: the rotation since the canonical pose
   if (motion == 0) {
     p += curve(curveMeans, i, control, index, weight).xyz;
-    vec4 delta = unitQuat(curve(curveQuats, i, control, index, weight) + vec4(1.0, 0.0, 0.0, 0.0));
-    q = quatMul(delta, quat);
+    turn = unitQuat(curve(curveQuats, i, control, index, weight) + vec4(1.0, 0.0, 0.0, 0.0));
+    q = quatMul(turn, quat);
   } else if (motion == 1) {
-    vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0), turn = vec4(0.0);
+    vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0);
+    turn = vec4(0.0);
     for (int b = 0; b < neighbours; b++) {
       vec4 bound = fetch(binding, i * neighbours + b); // node index, weight
       int row = 4 * int(bound.x);
@@ -93,7 +107,8 @@ void main() {
     // r0 r1 r2: rotation rows (9), then the shift (3)
     p = vec3(dot(vec3(r0.xyz), mean) + r2.y, dot(vec3(r0.w, r1.xy), mean) + r2.z,
       dot(vec3(r1.zw, r2.x), mean) + r2.w);
-    q = quatMul(unitQuat(turn), quat);
+    turn = unitQuat(turn);
+    q = quatMul(turn, quat);
   } else {
     int row = ${RIG_TEXELS} * int(face);
     vec4 t0 = fetch(rigTable, row), t1 = fetch(rigTable, row + 1), t2 = fetch(rigTable, row + 2);
@@ -101,12 +116,15 @@ void main() {
     // linear (9, row-major), shift (3), rotation (4), log size
     p = vec3(dot(t0.xyz, mean) + t2.y, dot(vec3(t0.w, t1.xy), mean) + t2.z,
       dot(vec3(t1.zw, t2.x), mean) + t2.w);
-    q = quatMul(t3, quat);
+    turn = t3;
+    q = quatMul(turn, quat);
     s += t4.x;
   }
   q = unitQuat(q);
   if (residual) p += curve(residualMeans, i, residualControl, residualIndex, residualWeight).xyz;
 
+  vec3 colour = colourOpacity.rgb;
+  if (shaded) colour *= irradiance(rotation(turn) * (normal / max(length(normal), 1e-8)));
   float opacity = colourOpacity.a;
   vec4 h = vec4(p, 1.0);
   float x = dot(w2c0, h), y = dot(w2c1, h), z = dot(w2c2, h);
@@ -126,8 +144,8 @@ void main() {
     cull(); return;
   }
   centreRadius = vec4(u, v, rx, ry);
-  conicRed = vec4(cyy / det, -cxy / det, cxx / det, colourOpacity.r);
-  colourDepth = vec4(colourOpacity.gb, opacity, z);
+  conicRed = vec4(cyy / det, -cxy / det, cxx / det, colour.r);
+  colourDepth = vec4(colour.gb, opacity, z);
   depth = z;
 }`;
 
@@ -186,7 +204,7 @@ export class GpuPoser {
     gl.linkProgram(program);
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
     this.program = program;
-    const names = ["motion", "control", "neighbours", "residualControl", "residual", "index",
+    const names = ["motion", "control", "neighbours", "residualControl", "residual", "shaded", "index",
       "residualIndex", "weight", "residualWeight", "w2c0", "w2c1", "w2c2", "lens", "size"];
     this.at = Object.fromEntries(names.map((name) => [name, gl.getUniformLocation(program, name)]));
     gl.useProgram(program);
@@ -215,6 +233,13 @@ export class GpuPoser {
     attribute(3, colour, 4);
     if (m.name === "rig") attribute(4, avatar.rig.face, 1);
     else gl.vertexAttrib1f(4, 0);
+    gl.uniform1i(this.at.shaded, avatar.shaded ? 1 : 0);
+    if (avatar.shaded) {
+      attribute(5, avatar.normals, 3);
+      const byBasis = new Float32Array(27); // light[k] = (r, g, b) coefficients of basis k
+      for (let c = 0; c < 3; c++) for (let k = 0; k < 9; k++) byBasis[3 * k + c] = avatar.light[9 * c + k];
+      gl.uniform3fv(gl.getUniformLocation(program, "light"), byBasis);
+    } else gl.vertexAttrib3f(5, 0, 0, 1);
     gl.bindVertexArray(null);
 
     if (m.name === "spline") {

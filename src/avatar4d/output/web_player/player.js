@@ -4,6 +4,8 @@
 // draws them sorted back to front with WebGL2 over white. Nothing is loaded from elsewhere.
 // Posing and projecting run on the GPU (gpu.js) unless the page asks for the CPU path here
 // (posing "cpu", in float64), or the GPU pass cannot be set up (then the CPU path, noted).
+// A lambert-shaded model (model/shading.py) multiplies each colour by the light arriving
+// along its normal, turned by the Gaussian's rotation since the canonical pose.
 "use strict";
 
 import { compile, GpuPoser, TEXEL_ROW as SPLAT_ROW, texelRows, texelTexture } from "./gpu.js";
@@ -74,6 +76,18 @@ function quatMul(a, ao, b, bo, out, o) {
   out[o + 3] = aw * bz + ax * by - ay * bx + az * bw;
 }
 
+// The light (3 x 9 coefficients, a row per channel) arriving along unit normal n, per
+// channel, into out: model/shading.py's irradiance (its nine basis functions), >= 0.
+function irradiance(light, n, out) {
+  const [x, y, z] = n;
+  const basis = [1, x, y, z, x * y, y * z, x * z, x * x - y * y, 3 * z * z - 1];
+  for (let c = 0; c < 3; c++) {
+    let sum = 0;
+    for (let k = 0; k < 9; k++) sum += light[9 * c + k] * basis[k];
+    out[c] = Math.max(sum, 0);
+  }
+}
+
 function rotation(q, o, r) {
   const w = q[o], x = q[o + 1], y = q[o + 2], z = q[o + 3];
   r[0] = 1 - 2 * (y * y + z * z); r[1] = 2 * (x * y - w * z); r[2] = 2 * (x * z + w * y);
@@ -89,6 +103,13 @@ class Avatar {
     const get = (name) => readArray(header, buffer, name);
     this.means = get("means"); this.logScales = get("log_scales"); this.quats = get("quats");
     this.rgb = get("rgb"); this.opacity = get("opacity");
+    this.shaded = header.shading === "lambert";
+    this.posedRgb = this.rgb;
+    if (this.shaded) {
+      this.normals = get("normals"); this.light = get("light");
+      this.turns = new Float64Array(this.n * 4); // rotation since the canonical pose (w x y z)
+      this.posedRgb = new Float64Array(this.n * 3);
+    }
     const names = ["motion_means", "motion_quats", "node_means", "node_motion_means",
       "node_motion_quats", "binding", "weights"];
     for (const name of names) if (header.arrays[name]) this[name] = get(name);
@@ -110,6 +131,12 @@ class Avatar {
   // The Gaussians at time t: posedMeans, posedQuats (model/deformation.py, node_deformation.py);
   // a rig model poses them at t of clip (0 .. 1 plays it once), or of its timeline (null).
   pose(t, clip = null) {
+    this.poseMotion(t, clip);
+    if (this.shaded) this.shade();
+  }
+
+  // posedMeans, posedQuats (and the turns of a shaded model) at t.
+  poseMotion(t, clip) {
     const n = this.n, m = this.motion, means = this.posedMeans, quats = this.posedQuats;
     const delta = new Float64Array(4);
     if (m.name === "rig") {
@@ -123,6 +150,7 @@ class Avatar {
         for (let j = 0; j < 3; j++) means[3 * i + j] = this.means[3 * i + j] + offset[3 * i + j];
         for (let j = 0; j < 4; j++) delta[j] = turn[4 * i + j] + (j === 0 ? 1 : 0);
         normalise4(delta, 0);
+        this.keepTurn(delta, 0, i);
         quatMul(delta, 0, this.quats, 4 * i, quats, 4 * i);
         normalise4(quats, 4 * i);
       }
@@ -140,10 +168,29 @@ class Avatar {
       for (let j = 0; j < 3; j++)
         means[3 * i + j] = blended[3 * j] * x + blended[3 * j + 1] * y + blended[3 * j + 2] * z + blended[9 + j];
       normalise4(blended, 12);
+      this.keepTurn(blended, 12, i);
       quatMul(blended, 12, this.quats, 4 * i, quats, 4 * i);
       normalise4(quats, 4 * i);
     }
     if (m.residual_control > 0) this.addResidual(t);
+  }
+
+  // Gaussian i's rotation since the canonical pose (unit, at q[o]), kept for the shading.
+  keepTurn(q, o, i) {
+    if (this.shaded) for (let j = 0; j < 4; j++) this.turns[4 * i + j] = q[o + j];
+  }
+
+  // posedRgb: each colour times the light along its normal, turned (model/shading.py's shade).
+  shade() {
+    const r = new Float64Array(9), n = [0, 0, 0], turned = [0, 0, 0], light = [0, 0, 0];
+    for (let i = 0; i < this.n; i++) {
+      for (let j = 0; j < 3; j++) n[j] = this.normals[3 * i + j];
+      const length = Math.max(Math.hypot(...n), 1e-8);
+      rotation(this.turns, 4 * i, r);
+      for (let j = 0; j < 3; j++) turned[j] = (r[3 * j] * n[0] + r[3 * j + 1] * n[1] + r[3 * j + 2] * n[2]) / length;
+      irradiance(this.light, turned, light);
+      for (let c = 0; c < 3; c++) this.posedRgb[3 * i + c] = this.rgb[3 * i + c] * light[c];
+    }
   }
 
   // Indices and weights of the control points of curves of m points active at t.
@@ -189,6 +236,7 @@ class Avatar {
       const x = this.means[3 * i], y = this.means[3 * i + 1], z = this.means[3 * i + 2];
       for (let r = 0; r < 3; r++)
         means[3 * i + r] = table[o + 3 * r] * x + table[o + 3 * r + 1] * y + table[o + 3 * r + 2] * z + table[o + 9 + r];
+      this.keepTurn(table, o + 12, i);
       quatMul(table, o + 12, this.quats, 4 * i, quats, 4 * i);
       normalise4(quats, 4 * i);
       for (let j = 0; j < 3; j++) scales[3 * i + j] = this.logScales[3 * i + j] + table[o + 16];
@@ -247,8 +295,9 @@ class Avatar {
       const i = g.i;
       order[k] = i;
       a.set([g.u, g.v, g.rx, g.ry], 4 * i);
-      b.set([g.a, g.b, g.c, this.rgb[3 * i]], 4 * i);
-      c.set([this.rgb[3 * i + 1], this.rgb[3 * i + 2], this.opacity[i], g.z], 4 * i);
+      const rgb = this.posedRgb;
+      b.set([g.a, g.b, g.c, rgb[3 * i]], 4 * i);
+      c.set([rgb[3 * i + 1], rgb[3 * i + 2], this.opacity[i], g.z], 4 * i);
     });
     return order;
   }
