@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from dataclasses import replace
 
 import numpy as np
 import torch
 from web_player_check import orbit  # the same orbit cameras (benchmarks/ is on the path)
 
+from avatar4d.model.rig_deformation import RigDeformation
 from avatar4d.output.web_package import dequantised_params, read_array, web_package
 from avatar4d.output.web_rig import POSE_RATE
 from avatar4d.output.web_rig_pose import PackagedRig
@@ -41,6 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     model = load_trained_model(args.run, device="cpu")
     rig = model.deformation
+    if not isinstance(rig, RigDeformation):  # a lambert run: the costs below would be unlit
+        sys.exit(f"web_rig_cost.py: {args.run}: needs a run of --motion rig --shading static")
     asset = rig.poser.asset
     centre = np.asarray(model.spec.scene_center)
     distance = 1.1 * model.spec.scene_radius / math.tan(math.radians(FOV_DEG) / 2)
