@@ -144,8 +144,14 @@ class RigDeformation:
         """The triangles at the anchor time of the trained timeline (never morphed)."""
         key = ("anchor", device)
         if key not in self._cache:
-            vertices = torch.from_numpy(self.anchor_positions()).to(device)
-            self._cache[key] = triangle_frames(vertices, self.faces(device))
+            self._cache[key] = triangle_frames(self.anchor_vertices(device), self.faces(device))
+        return self._cache[key]
+
+    def anchor_vertices(self, device: torch.device) -> torch.Tensor:
+        """``anchor_positions`` on ``device``, uploaded once."""
+        key = ("anchor vertices", device)
+        if key not in self._cache:
+            self._cache[key] = torch.from_numpy(self.anchor_positions()).to(device)
         return self._cache[key]
 
     def anchor_positions(self) -> np.ndarray:
@@ -208,11 +214,9 @@ class RigDeformation:
         """(N,) int32: the embeddable triangle of the anchor mesh nearest each point (exact
         distance to the triangles whose centroids are nearest)."""
         device = means.device
-        vertices = torch.from_numpy(self.anchor_positions()).to(device)
-        allowed = torch.from_numpy(self._embeddable()).to(device)
-        candidates = torch.nonzero(allowed).squeeze(1)
+        candidates = torch.from_numpy(np.flatnonzero(self._embeddable())).to(device)
         block = DISTANCE_BLOCK // max(len(candidates), 1)
-        faces = self.faces(device)
+        vertices, faces = self.anchor_vertices(device), self.faces(device)
         with torch.no_grad():
             nearest = nearest_triangles(means.detach(), vertices, faces, candidates, block)
         return nearest.int()

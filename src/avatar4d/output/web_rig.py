@@ -47,8 +47,10 @@ SAMPLE_CHUNK = 64  # clip times sampled in one batch
 
 
 def pose_vector(state: PoseState) -> np.ndarray:
-    """(B x 12 + M,) float32: the bone matrices row by row, then the morph weights."""
-    return np.concatenate([state.bones.reshape(-1), state.morph]).astype(np.float32)
+    """(..., B x 12 + M) float32: the bone matrices row by row, then the morph weights, of one
+    pose or of T poses ((T, B, 3, 4) and (T, M))."""
+    bones = state.bones.reshape(*state.morph.shape[:-1], -1)
+    return np.concatenate([bones, state.morph], axis=-1).astype(np.float32)
 
 
 def sample_count(duration: float, rate: float = POSE_RATE) -> int:
@@ -61,11 +63,10 @@ def sample_count(duration: float, rate: float = POSE_RATE) -> int:
 def clip_samples(asset: Asset, clip: str, duration: float, rate: float = POSE_RATE) -> np.ndarray:
     """(S, B x 12 + M) float32 poses at S evenly spaced times over the clip."""
     seconds = np.linspace(0.0, duration, sample_count(duration, rate)).tolist()
-    chunks = []
-    for start in range(0, len(seconds), SAMPLE_CHUNK):  # sampled together, a chunk at a time
-        states = asset.pose_states(clip, seconds[start : start + SAMPLE_CHUNK])
-        bones = states.bones.reshape(len(states.bones), -1)
-        chunks.append(np.concatenate([bones, states.morph], axis=1).astype(np.float32))
+    chunks = [  # sampled together, a chunk at a time
+        pose_vector(asset.pose_states(clip, seconds[start : start + SAMPLE_CHUNK]))
+        for start in range(0, len(seconds), SAMPLE_CHUNK)
+    ]
     return np.concatenate(chunks)
 
 
