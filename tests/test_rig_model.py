@@ -21,6 +21,7 @@ from avatar4d.data.clip_timeline import train_segments
 from avatar4d.data.dnerf import load_dataset
 from avatar4d.errors import InputError
 from avatar4d.model.rig_deformation import RigDeformation
+from avatar4d.raster.cameras import Cameras
 from avatar4d.run.trained import TrainedModel, load_trained_model
 
 GRID = [
@@ -245,3 +246,26 @@ def test_morph_weights_move_the_gaussians_on_the_morphed_triangles(rig_run):
     shift = (open_.means - still).norm(dim=-1)
     assert float(shift[on_mouth].max()) > 1e-4
     assert float(shift[~on_mouth].max()) < 1e-6  # deltas under 1e-6 (float dust) aside
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_posing_new_times_on_the_gpu_never_waits_for_it(grid, rig_run):
+    """The host poses the next batch while the device still draws the last one: posing times
+    never seen (bone matrices on the host, skinning and triangle frames on the device) and
+    moving the batch's cameras there must not synchronise; the result is the CPU's."""
+    model = load_trained_model(rig_run, device="cuda")
+    on_cpu = load_trained_model(rig_run, device="cpu")
+    model.deformation.deform_many(model.params, [0.0])  # uploads the mesh and anchor once
+    frames = load_dataset(grid).train[:3]
+    times = [0.123, 0.456, 0.789]
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        posed = model.deformation.deform_many(model.params, times)
+        cameras = Cameras.from_frames(frames).to("cuda")
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    expected = on_cpu.deformation.deform_many(on_cpu.params, times)
+    assert torch.allclose(posed.means.cpu(), expected.means, atol=1e-5)
+    assert torch.allclose(posed.quats.cpu(), expected.quats, atol=1e-5)
+    assert cameras.c2w.device.type == "cuda"

@@ -33,6 +33,7 @@ from avatar4d.model.mesh_skinning import MeshSkinner
 from avatar4d.model.node_deformation import gather_rows
 from avatar4d.model.triangle_distance import nearest_triangles
 from avatar4d.model.triangle_frames import TriangleFrames, triangle_frames
+from avatar4d.raster.host_copy import to_device
 from avatar4d.raster.quaternions import normalize_quat, quat_multiply
 
 FACE_KEY = "face"
@@ -124,7 +125,7 @@ class RigDeformation:
             states = self.poser.asset.pose_states(clip, [poses[r][1] for r in rows], morph)
             bones[rows], weights[rows] = states.bones, states.morph
         positions = self.skinner(device).skin(
-            torch.from_numpy(bones).to(device), torch.from_numpy(weights).to(device)
+            to_device(torch.from_numpy(bones), device), to_device(torch.from_numpy(weights), device)
         )
         return triangle_frames(positions, self.faces(device))
 

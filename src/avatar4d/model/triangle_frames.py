@@ -56,11 +56,12 @@ def triangle_frames(vertices: torch.Tensor, faces: torch.Tensor) -> TriangleFram
     tangent = e01 / length01.clamp_min(MIN_EDGE)
     normal = cross / double_area.clamp_min(MIN_EDGE)
     # The normal is orthogonal to the tangent up to rounding wherever the triangle has a plane.
+    # Degenerate triangles (rare) get any orthonormal frame; asking whether there are any would
+    # make the host wait for the device, so every triangle goes through the same selection.
     trusted = double_area > MIN_SINE * length01 * e02.norm(dim=-1, keepdim=True)
-    if not bool(trusted.all()):  # rare: degenerate triangles get any orthonormal frame
-        short = length01 <= MIN_EDGE
-        tangent = torch.where(short, _axis(tangent, 0), tangent)
-        normal = torch.where(trusted & ~short, normal, _any_perpendicular(tangent))
+    short = length01 <= MIN_EDGE
+    tangent = torch.where(short, _axis(tangent, 0), tangent)
+    normal = torch.where(trusted & ~short, normal, _any_perpendicular(tangent))
     bitangent = torch.linalg.cross(normal, tangent, dim=-1)
     rotations = torch.stack((tangent, bitangent, normal), dim=-1)
     scales = double_area.squeeze(-1).sqrt().clamp_min(MIN_SCALE)

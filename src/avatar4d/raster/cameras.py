@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from avatar4d.capture.camera import PinholeLike
+from avatar4d.raster.host_copy import to_device
 
 INTRINSICS = ("fl_x", "fl_y", "cx", "cy")
 DERIVED = ("viewmats", "Ks")
@@ -82,7 +83,7 @@ class Cameras:
         return self._map(lambda tensor: tensor[index])
 
     def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Cameras:
-        return self._map(lambda tensor: tensor.to(device=device, dtype=dtype))
+        return self._map(lambda tensor: to_device(tensor, device, dtype))
 
     def _map(self, change: Callable[[torch.Tensor], torch.Tensor]) -> Cameras:
         """The cameras with ``change`` applied to every tensor, the derived matrices included
