@@ -7,8 +7,8 @@
 #      cameras to the GPU never make the host wait for it);
 #   2. each alone on the card (training time and render FPS on new times count): the built-in
 #      character (wave), Soldier Walk and RobotExpressive Dance, Grid-24x60, rig model;
-#   3. side by side (quality only): RobotExpressive Dance with the GPU preset's node model and
-#      Soldier Walk rig with --shading lambert;
+#   3. side by side (quality only): RobotExpressive Dance with the GPU preset's node model,
+#      Soldier Walk rig with --shading lambert, and Soldier Walk rig without the track loss;
 #   4. the training step of rig against the node model on the demo grid (profile_train.py).
 #   setsid nohup bash benchmarks/rig_rows.sh .assets OUT >LOG 2>&1 &   (touches OUT/done)
 # Each run's log is OUT/NAME.log, progress in OUT/progress.txt. OUT should outlive a device
@@ -63,6 +63,8 @@ side() {
 side robot_dance_nodes "$robot" "${dance[@]}" --motion nodes --run-name nodes &
 side soldier_walk_rig_lambert "$soldier" "${walk[@]}" --motion rig --run-name lambert \
   --set shading=lambert &
+side soldier_walk_rig_track0 "$soldier" "${walk[@]}" --motion rig --run-name track0 \
+  --set track_weight=0 &
 wait
 
 for motion in rig nodes; do
