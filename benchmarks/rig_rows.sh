@@ -39,7 +39,7 @@ for grid in demo walk dance; do
     demo) bench "$assets/demo.glb" "${demo[@]}" --stages grid --json "$work/grid_$grid.json" ;;
     walk) bench "$soldier" "${walk[@]}" --stages grid --json "$work/grid_$grid.json" ;;
     dance) bench "$robot" "${dance[@]}" --stages grid --json "$work/grid_$grid.json" ;;
-  esac >/dev/null 2>&1
+  esac >"$out/grid_$grid.log" 2>&1
 done
 stamp grids
 

@@ -23,7 +23,8 @@ def test_a_copy_to_the_gpu_arrives_whole_without_waiting() -> None:
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        moved = [to_device(host, "cuda", torch.float32) for _ in range(4)]
+        moved = [to_device(host, "cuda", torch.float32) for _ in range(3)]
+        moved.append(to_device(host.transpose(0, 1), "cuda", torch.float32).transpose(0, 1))
         cameras = Cameras(torch.eye(4), 50.0, 50.0, 16.0, 16.0, 32, 32).to("cuda")
     finally:
         torch.cuda.set_sync_debug_mode("default")

@@ -15,8 +15,8 @@ import torch
 from avatar4d.model.node_deformation import NodeDeformation
 from avatar4d.model.shading import LIGHT_KEY, ShadedDeformation
 from avatar4d.raster.cameras import opengl_c2w_to_opencv_w2c
+from avatar4d.raster.host_copy import to_device
 from avatar4d.run.checkpoint import restore_adam_states
-from avatar4d.run.device import to_device
 from avatar4d.train.losses import ssim
 from avatar4d.train.optimizers import make_optimizers
 

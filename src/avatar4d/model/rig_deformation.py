@@ -294,6 +294,6 @@ def similarity_table(anchor: TriangleFrames, posed: TriangleFrames) -> torch.Ten
     rotation = posed.rotations @ anchor.rotations.transpose(-1, -2)
     linear = ratio[..., None, None] * rotation
     shift = posed.origins - (linear @ anchor.origins[..., None]).squeeze(-1)
-    conjugate = anchor.quats * anchor.quats.new_tensor([1.0, -1.0, -1.0, -1.0])
+    conjugate = torch.cat((anchor.quats[..., :1], -anchor.quats[..., 1:]), dim=-1)
     turn = normalize_quat(quat_multiply(posed.quats, conjugate))
     return torch.cat((linear.flatten(-2), shift, turn, ratio.log()[..., None]), dim=-1)

@@ -69,9 +69,8 @@ def triangle_frames(vertices: torch.Tensor, faces: torch.Tensor) -> TriangleFram
 
 
 def _axis(like: torch.Tensor, index: int) -> torch.Tensor:
-    axis = torch.zeros(3, dtype=like.dtype, device=like.device)
-    axis[index] = 1.0
-    return axis.expand_as(like)
+    # Made on the device: writing a 1 into a device tensor would be a copy that waits.
+    return torch.eye(3, dtype=like.dtype, device=like.device)[index].expand_as(like)
 
 
 def _any_perpendicular(unit: torch.Tensor) -> torch.Tensor:

@@ -14,10 +14,13 @@ import torch
 def to_device(
     tensor: torch.Tensor, device: torch.device | str, dtype: torch.dtype | None = None
 ) -> torch.Tensor:
-    """``tensor.to(device, dtype)``; from the host to a CUDA device without waiting."""
+    """``tensor.to(device, dtype)``; from the host to a CUDA device without waiting. The
+    copy may still be under way when this returns: a page-locked ``tensor`` (passed through
+    as it is) must not be changed until the device has used the result."""
     device = torch.device(device)
     if device.type != "cuda" or tensor.device.type != "cpu":
         return tensor.to(device=device, dtype=dtype)
     if dtype is not None:
         tensor = tensor.to(dtype=dtype)
-    return tensor.pin_memory().to(device=device, non_blocking=True)
+    # A strided source would be gathered into ordinary memory first, and that copy waits.
+    return tensor.contiguous().pin_memory().to(device=device, non_blocking=True)

@@ -19,11 +19,3 @@ def resolve_device(name: str) -> torch.device:
     if device.type not in ("cpu", "cuda"):
         raise InputError("--device", f"unsupported device {name!r} (auto, cpu, cuda, cuda:N)")
     return device
-
-
-def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """A small CPU tensor on the device without making the host wait for the GPU: a copy from
-    pageable memory would (it synchronises), one from pinned memory is queued."""
-    if device.type != "cuda":
-        return tensor.to(device)
-    return tensor.pin_memory().to(device, non_blocking=True)

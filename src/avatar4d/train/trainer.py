@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from avatar4d.model.render import render_gaussians
+from avatar4d.raster.host_copy import to_device
 from avatar4d.run.checkpoint import checkpoint_name, save_checkpoint
 from avatar4d.run.config import TrainConfig
-from avatar4d.run.device import to_device
 from avatar4d.run.run_folder import TENSORBOARD, checkpoints_folder
 from avatar4d.train import losses
 from avatar4d.train.densify import densify_after_backward, is_packed
