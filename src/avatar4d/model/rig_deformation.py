@@ -13,9 +13,10 @@ model performs clips it never saw. A time t of the model's timeline names a pose
 segments (the train clips laid end to end, as the grid lays them): ``(clip, start, length)``
 gives clip time ``(t - start) / length``. An optional per-Gaussian residual translation spline
 over the timeline (as the node model's) learns what the mesh cannot explain; it is zero on
-clips the model was not trained on. Gaussians are rebound to the nearest triangle (by
-centroid, at the anchor) on the trainer's refresh schedule, so split children far from their
-parent's triangle follow the one under them.
+clips the model was not trained on. Gaussians are rebound to the nearest triangle (exact
+point-to-triangle distance at the anchor, ``avatar4d.model.triangle_distance``) on the
+trainer's refresh schedule, so split children far from their parent's triangle follow the one
+under them.
 """
 
 from __future__ import annotations
