@@ -14,7 +14,6 @@ import { TABLE } from "./rig.js";
 
 export const TEXEL_ROW = 2048; // texels per row of every texture of the player
 export const texelRows = (texels) => Math.max(Math.ceil(texels / TEXEL_ROW), 1);
-const WIDTH = TEXEL_ROW;
 const PARTS = ["centreRadius", "conicRed", "colourDepth"]; // a splat: player.js's textures
 const RIG_TEXELS = 5; // TABLE (17) floats of a triangle, padded to 20
 const MOTIONS = { spline: 0, nodes: 1, rig: 2 };
@@ -44,7 +43,7 @@ out float depth; // > 0 where drawn
 const float EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1.0 / 255.0, MAX_EXTENT = 3.33;
 const float GUARD = 0.3;
 
-vec4 fetch(sampler2D s, int i) { return texelFetch(s, ivec2(i % ${WIDTH}, i / ${WIDTH}), 0); }
+vec4 fetch(sampler2D s, int i) { return texelFetch(s, ivec2(i % ${TEXEL_ROW}, i / ${TEXEL_ROW}), 0); }
 
 vec4 curve(sampler2D s, int row, int m, ivec4 k, vec4 w) {
   int base = row * m;
@@ -90,37 +89,31 @@ void cull() {
 void main() {
   int i = gl_VertexID;
   vec3 p = mean, s = logScale;
-  vec4 q = quat, turn; // turn: the rotation since the canonical pose
+  vec4 turn; // the rotation since the canonical pose
   if (motion == 0) {
     p += curve(curveMeans, i, control, index, weight).xyz;
     turn = unitQuat(curve(curveQuats, i, control, index, weight) + vec4(1.0, 0.0, 0.0, 0.0));
-    q = quatMul(turn, quat);
-  } else if (motion == 1) {
-    vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0);
-    turn = vec4(0.0);
-    for (int b = 0; b < neighbours; b++) {
-      vec4 bound = fetch(binding, i * neighbours + b); // node index, weight
-      int row = 4 * int(bound.x);
-      r0 += bound.y * fetch(nodeTable, row); r1 += bound.y * fetch(nodeTable, row + 1);
-      r2 += bound.y * fetch(nodeTable, row + 2); turn += bound.y * fetch(nodeTable, row + 3);
-    }
-    // r0 r1 r2: rotation rows (9), then the shift (3)
-    p = vec3(dot(vec3(r0.xyz), mean) + r2.y, dot(vec3(r0.w, r1.xy), mean) + r2.z,
-      dot(vec3(r1.zw, r2.x), mean) + r2.w);
-    turn = unitQuat(turn);
-    q = quatMul(turn, quat);
   } else {
-    int row = ${RIG_TEXELS} * int(face);
-    vec4 t0 = fetch(rigTable, row), t1 = fetch(rigTable, row + 1), t2 = fetch(rigTable, row + 2);
-    vec4 t3 = fetch(rigTable, row + 3), t4 = fetch(rigTable, row + 4);
-    // linear (9, row-major), shift (3), rotation (4), log size
-    p = vec3(dot(t0.xyz, mean) + t2.y, dot(vec3(t0.w, t1.xy), mean) + t2.z,
-      dot(vec3(t1.zw, t2.x), mean) + t2.w);
-    turn = t3;
-    q = quatMul(turn, quat);
-    s += t4.x;
+    vec4 r0, r1, r2; // the linear map (9, row-major), then the shift (3)
+    if (motion == 1) {
+      r0 = vec4(0.0); r1 = vec4(0.0); r2 = vec4(0.0); turn = vec4(0.0);
+      for (int b = 0; b < neighbours; b++) {
+        vec4 bound = fetch(binding, i * neighbours + b); // node index, weight
+        int row = 4 * int(bound.x);
+        r0 += bound.y * fetch(nodeTable, row); r1 += bound.y * fetch(nodeTable, row + 1);
+        r2 += bound.y * fetch(nodeTable, row + 2); turn += bound.y * fetch(nodeTable, row + 3);
+      }
+      turn = unitQuat(turn);
+    } else {
+      int row = ${RIG_TEXELS} * int(face); // then the rotation (4) and the log size
+      r0 = fetch(rigTable, row); r1 = fetch(rigTable, row + 1); r2 = fetch(rigTable, row + 2);
+      turn = fetch(rigTable, row + 3);
+      s += fetch(rigTable, row + 4).x;
+    }
+    p = vec3(dot(r0.xyz, mean) + r2.y, dot(vec3(r0.w, r1.xy), mean) + r2.z,
+      dot(vec3(r1.zw, r2.x), mean) + r2.w);
   }
-  q = unitQuat(q);
+  vec4 q = unitQuat(quatMul(turn, quat));
   if (residual) p += curve(residualMeans, i, residualControl, residualIndex, residualWeight).xyz;
 
   vec3 colour = colourOpacity.rgb;
@@ -176,12 +169,12 @@ export function texelTexture(gl, rows, integer = false) {
 // An RGBA32F texture of `texels` texels and a Float32Array to fill it from.
 function floatTexture(gl, texels) {
   const height = texelRows(texels);
-  return { texture: texelTexture(gl, height), data: new Float32Array(WIDTH * height * 4), height };
+  return { texture: texelTexture(gl, height), data: new Float32Array(TEXEL_ROW * height * 4), height };
 }
 
 function upload(gl, target) {
   gl.bindTexture(gl.TEXTURE_2D, target.texture);
-  gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, WIDTH, target.height, gl.RGBA, gl.FLOAT, target.data);
+  gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEXEL_ROW, target.height, gl.RGBA, gl.FLOAT, target.data);
 }
 
 // (rows, m, d) values -> a texture of one texel (xyz[w]) per (row, control point).
@@ -264,7 +257,7 @@ export class GpuPoser {
     // feedback buffers: the three splat parts (whole texture rows, copied into this.parts)
     // and the depths (read back)
     this.rows = texelRows(n);
-    const sizes = [...PARTS.map(() => this.rows * WIDTH * 16), n * 4];
+    const sizes = [...PARTS.map(() => this.rows * TEXEL_ROW * 16), n * 4];
     this.buffers = sizes.map((bytes) => {
       const buffer = gl.createBuffer();
       gl.bindBuffer(gl.TRANSFORM_FEEDBACK_BUFFER, buffer);
@@ -302,7 +295,7 @@ export class GpuPoser {
       const [index, weight] = avatar.splineAt(t, m.control);
       gl.uniform4iv(at.index, index); gl.uniform4fv(at.weight, weight);
     }
-    const residual = m.residual_control > 0 && !(m.name === "rig" && clip !== null);
+    const residual = avatar.residual(clip);
     gl.uniform1i(at.residual, residual ? 1 : 0);
     if (residual) {
       const [index, weight] = avatar.splineAt(t, m.residual_control);
@@ -333,7 +326,7 @@ export class GpuPoser {
     this.parts.forEach((texture, k) => { // buffer -> texture, on the GPU
       gl.bindBuffer(gl.PIXEL_UNPACK_BUFFER, this.buffers[k]);
       gl.bindTexture(gl.TEXTURE_2D, texture);
-      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, WIDTH, this.rows, gl.RGBA, gl.FLOAT, 0);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEXEL_ROW, this.rows, gl.RGBA, gl.FLOAT, 0);
     });
     gl.bindBuffer(gl.PIXEL_UNPACK_BUFFER, null);
     gl.bindBuffer(gl.COPY_READ_BUFFER, this.buffers[PARTS.length]);

@@ -8,13 +8,13 @@
 // along its normal, turned by the Gaussian's rotation since the canonical pose.
 "use strict";
 
-import { compile, GpuPoser, TEXEL_ROW as SPLAT_ROW, texelRows, texelTexture } from "./gpu.js";
+import { compile, GpuPoser, TEXEL_ROW, texelRows, texelTexture } from "./gpu.js";
 import { RigPoser, TABLE } from "./rig.js";
 
 const EPS2D = 0.3, NEAR = 0.01, FAR = 1e10, ALPHA_MIN = 1 / 255, MAX_EXTENT = 3.33;
 const GUARD = 0.3;
-// A splat is three vec4 texels (SPLAT_PARTS textures, one texel per Gaussian): centre and
-// radius; conic and red; green, blue, opacity and depth.
+// A splat is three vec4 texels (three textures, one texel per Gaussian; gpu.js's PARTS):
+// centre and radius; conic and red; green, blue, opacity and depth.
 
 function readArray(header, buffer, name) {
   const info = header.arrays[name];
@@ -116,7 +116,6 @@ class Avatar {
     this.posedMeans = new Float64Array(this.n * 3);
     this.posedQuats = new Float64Array(this.n * 4);
     this.posedLogScales = this.logScales;
-    this.splats = [0, 1, 2].map(() => new Float32Array(texelRows(this.n) * SPLAT_ROW * 4));
     if (this.motion.name === "rig") {
       this.rig = new RigPoser(this.motion, get);
       this.posedLogScales = new Float64Array(this.n * 3);
@@ -172,7 +171,13 @@ class Avatar {
       quatMul(blended, 12, this.quats, 4 * i, quats, 4 * i);
       normalise4(quats, 4 * i);
     }
-    if (m.residual_control > 0) this.addResidual(t);
+    if (this.residual(clip)) this.addResidual(t);
+  }
+
+  // Whether the learned residual applies: on the timeline only (a rig model performing a
+  // clip has none: model/rig_deformation.py's uses_residual).
+  residual(clip) {
+    return this.motion.residual_control > 0 && (this.motion.name !== "rig" || clip === null);
   }
 
   // Gaussian i's rotation since the canonical pose (unit, at q[o]), kept for the shading.
@@ -241,11 +246,11 @@ class Avatar {
       normalise4(quats, 4 * i);
       for (let j = 0; j < 3; j++) scales[3 * i + j] = this.logScales[3 * i + j] + table[o + 16];
     }
-    if (clip === null && this.motion.residual_control > 0) this.addResidual(t);
+    if (this.residual(clip)) this.addResidual(t);
   }
 
   // Splats of the posed Gaussians in a camera (raster/projection.py) into this.splats (three
-  // vec4s per Gaussian, SPLAT_PARTS) -> the drawn ones' indices, back to front.
+  // vec4s per Gaussian, made on first use) -> the drawn ones' indices, back to front.
   project(cam) {
     const { w2c, fx, fy, cx, cy, width, height } = cam;
     const out = [], r = new Float64Array(9);
@@ -290,6 +295,7 @@ class Avatar {
       out.push({ z, i, u, v, rx, ry, a: cyy / det, b: -cxy / det, c: cxx / det });
     }
     out.sort((p, q) => q.z - p.z || q.i - p.i); // back to front; ties as the stable front-to-back
+    this.splats ??= [0, 1, 2].map(() => new Float32Array(texelRows(this.n) * TEXEL_ROW * 4));
     const [a, b, c] = this.splats, order = new Uint32Array(out.length);
     out.forEach((g, k) => {
       const i = g.i;
@@ -314,7 +320,7 @@ uniform sampler2D partA, partB, partC;
 uniform usampler2D order;
 uniform vec2 size;
 out vec2 centre; out vec3 vConic; out vec4 vColour;
-ivec2 texel(int i) { return ivec2(i % ${SPLAT_ROW}, i / ${SPLAT_ROW}); }
+ivec2 texel(int i) { return ivec2(i % ${TEXEL_ROW}, i / ${TEXEL_ROW}); }
 void main() {
   int k = gl_VertexID / 6, v = gl_VertexID % 6;
   ivec2 i = texel(int(texelFetch(order, texel(k), 0).r));
@@ -358,17 +364,17 @@ class Renderer {
       gl.uniform1i(gl.getUniformLocation(program, name), unit));
     this.vao = gl.createVertexArray(); // no attributes: the vertex shader reads the textures
     this.rows = texelRows(count);
-    this.parts = [0, 1, 2].map(() => texelTexture(gl, this.rows));
     this.order = texelTexture(gl, this.rows, true);
-    this.staging = new Uint32Array(this.rows * SPLAT_ROW);
+    this.staging = new Uint32Array(this.rows * TEXEL_ROW);
   }
 
-  // The CPU path's splats (three Float32Arrays of rows x SPLAT_ROW vec4s) into the textures.
+  // The CPU path's splats (three Float32Arrays of rows x TEXEL_ROW vec4s) into the textures.
   upload(splats) {
     const gl = this.gl;
+    this.parts ??= [0, 1, 2].map(() => texelTexture(gl, this.rows)); // the GPU path has its own
     splats.forEach((data, part) => {
       gl.bindTexture(gl.TEXTURE_2D, this.parts[part]);
-      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, this.rows, gl.RGBA, gl.FLOAT, data);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEXEL_ROW, this.rows, gl.RGBA, gl.FLOAT, data);
     });
     return this.parts;
   }
@@ -400,8 +406,8 @@ class Renderer {
       gl.activeTexture(gl.TEXTURE0 + unit);
       gl.bindTexture(gl.TEXTURE_2D, texture);
     });
-    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, SPLAT_ROW, rows, gl.RED_INTEGER, gl.UNSIGNED_INT,
-      this.staging.subarray(0, rows * SPLAT_ROW));
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEXEL_ROW, rows, gl.RED_INTEGER, gl.UNSIGNED_INT,
+      this.staging.subarray(0, rows * TEXEL_ROW));
     gl.activeTexture(gl.TEXTURE0);
     gl.bindVertexArray(this.vao);
     gl.drawArrays(gl.TRIANGLES, 0, 6 * order.length);
